@@ -1,0 +1,1 @@
+"""One module per ``acr-trusted`` command (see ``acr_trusted.cli.COMMANDS``)."""
