@@ -19,12 +19,14 @@ _LAZY: dict[str, str] = {
     "RoleAssignmentMode": "acr_trusted.catalog",
     "SERVICES": "acr_trusted.catalog",
     "ROLES": "acr_trusted.catalog",
+    "RegistryRef": "acr_trusted.ids",
 }
 
 __all__ = [
     "ROLES",
     "SERVICES",
     "NetworkPosture",
+    "RegistryRef",
     "Restriction",
     "RoleAssignmentMode",
     "TrustedService",
@@ -33,6 +35,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from acr_trusted.catalog import ROLES, SERVICES, RoleAssignmentMode, TrustedService
+    from acr_trusted.ids import RegistryRef
     from acr_trusted.posture import NetworkPosture, Restriction
 
 
