@@ -1,0 +1,230 @@
+"""The small expression evaluator shared by the Bicep, ARM and Terraform loaders.
+
+Each loader walks its own syntax and calls these functions for the operators and built-ins it
+meets; they combine :class:`~acr_trusted.lint.model.Value` objects, so every format gets the
+same semantics: a result is known only when everything it needed was known, it remembers the
+parameters it depended on, and string comparison follows ARM (enum values ignore case).
+
+A ternary whose condition is unknown stays unknown but keeps both branches in ``alternatives``
+so a rule can still say "can be restricted" when either branch restricts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from attrs import evolve
+
+from acr_trusted.lint.model import Origin, OriginKind, Span, Value
+
+COMPUTED = Origin(OriginKind.COMPUTED)
+
+
+def _deps(values: Iterable[Value]) -> frozenset[str]:
+    out: frozenset[str] = frozenset()
+    for v in values:
+        out |= v.depends_on
+    return out
+
+
+def _expr(name: str, args: Sequence[Value]) -> str:
+    return f"{name}({', '.join(a.expression or a.describe() for a in args)})"
+
+
+def computed(value: Any, args: Sequence[Value], *, expression: str, span: Span | None) -> Value:
+    """A known result computed from ``args``; it keeps their dependencies."""
+    return Value.of(value, span, expression=expression, origin=COMPUTED, depends_on=_deps(args))
+
+
+def unknown_from(args: Sequence[Value], *, expression: str, span: Span | None) -> Value:
+    return Value.unknown(expression, span, depends_on=_deps(args))
+
+
+def plain(value: Value) -> Any:
+    """The plain Python data of a known value (nested Values unwrapped)."""
+    return _unwrap(value.value)
+
+
+def _unwrap(data: Any) -> Any:
+    if isinstance(data, Value):
+        return _unwrap(data.value)
+    if isinstance(data, list):
+        return [_unwrap(v) for v in data]
+    if isinstance(data, dict):
+        return {k: _unwrap(v) for k, v in data.items()}
+    return data
+
+
+def equal_values(left: Any, right: Any) -> bool:
+    """ARM/Bicep equality for plain data: strings compare case-insensitively, as ARM enums do.
+
+    Terraform string comparison is case-sensitive, but the only strings acr-trusted compares are
+    enum-like service values, where the service itself ignores case.
+    """
+    if isinstance(left, str) and isinstance(right, str):
+        return left.lower() == right.lower()
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left is right
+    return bool(left == right)
+
+
+def truthy(value: Value) -> bool | None:
+    """Bicep/ARM/HCL truth of a known value; ``None`` when unknown."""
+    if not value.known:
+        return None
+    data = plain(value)
+    if isinstance(data, bool):
+        return data
+    if isinstance(data, str):
+        if data.lower() in ("true", "false"):  # HCL and ARM coerce these strings
+            return data.lower() == "true"
+        return None
+    return None
+
+
+def ternary(condition: Value, when_true: Value, when_false: Value, *, span: Span | None) -> Value:
+    """``c ? a : b``: the chosen branch (with the condition's dependencies), or unknown."""
+    chosen = truthy(condition)
+    if chosen is None:
+        result = unknown_from(
+            (condition, when_true, when_false),
+            expression=condition.expression or "condition",
+            span=span,
+        )
+        return evolve(result, alternatives=(when_true, when_false))
+    branch = when_true if chosen else when_false
+    return evolve(branch, depends_on=branch.depends_on | condition.depends_on)
+
+
+def not_(operand: Value, *, span: Span | None) -> Value:
+    t = truthy(operand)
+    if t is None:
+        return unknown_from((operand,), expression=f"!{operand.expression}", span=span)
+    return computed(not t, (operand,), expression=f"!{operand.expression}", span=span)
+
+
+def and_(left: Value, right: Value, *, span: Span | None) -> Value:
+    """``&&`` with short-circuit: a known false on either side decides."""
+    lt, rt = truthy(left), truthy(right)
+    expression = f"{left.expression} && {right.expression}"
+    if lt is False or rt is False:
+        return computed(False, (left, right), expression=expression, span=span)
+    if lt is None or rt is None:
+        return unknown_from((left, right), expression=expression, span=span)
+    return computed(True, (left, right), expression=expression, span=span)
+
+
+def or_(left: Value, right: Value, *, span: Span | None) -> Value:
+    lt, rt = truthy(left), truthy(right)
+    expression = f"{left.expression} || {right.expression}"
+    if lt is True or rt is True:
+        return computed(True, (left, right), expression=expression, span=span)
+    if lt is None or rt is None:
+        return unknown_from((left, right), expression=expression, span=span)
+    return computed(False, (left, right), expression=expression, span=span)
+
+
+def equals(left: Value, right: Value, *, negate: bool = False, span: Span | None) -> Value:
+    """``==`` / ``!=`` (and ARM ``equals``)."""
+    expression = f"{left.expression} {'!=' if negate else '=='} {right.expression}"
+    if not (left.known and right.known):
+        return unknown_from((left, right), expression=expression, span=span)
+    result = equal_values(plain(left), plain(right))
+    return computed(result != negate, (left, right), expression=expression, span=span)
+
+
+def coalesce(values: Sequence[Value], *, span: Span | None) -> Value:
+    """First non-null argument (Bicep ``??``, ARM/HCL ``coalesce``); unknown if one before it is."""
+    for v in values:
+        if not v.known:
+            return unknown_from(values, expression=_expr("coalesce", values), span=span)
+        if plain(v) is not None:
+            return evolve(v, depends_on=v.depends_on | _deps(values))
+    return computed(None, values, expression=_expr("coalesce", values), span=span)
+
+
+def empty(operand: Value, *, span: Span | None) -> Value:
+    expression = _expr("empty", (operand,))
+    if not operand.known:
+        return unknown_from((operand,), expression=expression, span=span)
+    data = plain(operand)
+    result = data is None or (isinstance(data, (str, list, dict)) and len(data) == 0)
+    return computed(result, (operand,), expression=expression, span=span)
+
+
+def length(operand: Value, *, span: Span | None) -> Value:
+    expression = _expr("length", (operand,))
+    data = plain(operand) if operand.known else None
+    if not isinstance(data, (str, list, dict)):
+        return unknown_from((operand,), expression=expression, span=span)
+    return computed(len(data), (operand,), expression=expression, span=span)
+
+
+def contains(container: Value, item: Value, *, span: Span | None) -> Value:
+    expression = _expr("contains", (container, item))
+    if not (container.known and item.known):
+        return unknown_from((container, item), expression=expression, span=span)
+    data, needle = plain(container), plain(item)
+    if isinstance(data, dict):
+        result = any(equal_values(k, needle) for k in data)
+    elif isinstance(data, list):
+        result = any(equal_values(v, needle) for v in data)
+    elif isinstance(data, str) and isinstance(needle, str):
+        result = needle.lower() in data.lower()
+    else:
+        return unknown_from((container, item), expression=expression, span=span)
+    return computed(result, (container, item), expression=expression, span=span)
+
+
+def _string_op(name: str, op: Callable[[str], str]) -> Callable[..., Value]:
+    def apply(operand: Value, *, span: Span | None) -> Value:
+        expression = _expr(name, (operand,))
+        text = operand.text()
+        if text is None:
+            return unknown_from((operand,), expression=expression, span=span)
+        return computed(op(text), (operand,), expression=expression, span=span)
+
+    return apply
+
+
+to_lower = _string_op("toLower", str.lower)
+to_upper = _string_op("toUpper", str.upper)
+
+
+def interpolate(parts: Sequence[Value], *, span: Span | None, expression: str = "") -> Value:
+    """String interpolation / ``concat``: known when every part is a known scalar."""
+    expression = expression or _expr("concat", parts)
+    pieces: list[str] = []
+    for part in parts:
+        data = plain(part) if part.known else None
+        if not part.known or isinstance(data, (list, dict)):
+            return unknown_from(parts, expression=expression, span=span)
+        if isinstance(data, bool):
+            pieces.append("true" if data else "false")
+        elif data is not None:
+            pieces.append(str(data))
+    return computed("".join(pieces), parts, expression=expression, span=span)
+
+
+def member(container: Value, key: str | int, *, span: Span | None, safe: bool = False) -> Value:
+    """``a.b`` / ``a[0]`` / ``a[?'b']``: a missing key is null with ``safe``, else unknown."""
+    expression = f"{container.expression}.{key}"
+    if not container.known:
+        return unknown_from((container,), expression=expression, span=span)
+    data = container.value
+    found: Any = _MISSING
+    if isinstance(data, Mapping) and isinstance(key, str):
+        found = next((v for k, v in data.items() if k.lower() == key.lower()), _MISSING)
+    elif isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data):
+        found = data[key]
+    if found is _MISSING:
+        if safe or data is None:
+            return computed(None, (container,), expression=expression, span=span)
+        return unknown_from((container,), expression=expression, span=span)
+    if isinstance(found, Value):
+        return evolve(found, depends_on=found.depends_on | container.depends_on)
+    return computed(found, (container,), expression=expression, span=span)
+
+
+_MISSING = object()
