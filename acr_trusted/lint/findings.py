@@ -63,7 +63,7 @@ RULES: dict[str, RuleInfo] = {
             "ACRT002",
             "tasks-bypass-missing",
             Severity.ERROR,
-            "ACR tasks target a network-restricted registry without networkRuleBypassAllowedForTasks.",
+            "ACR tasks target a restricted registry without networkRuleBypassAllowedForTasks.",
         ),
         RuleInfo(
             "ACRT003",
@@ -105,7 +105,7 @@ RULES: dict[str, RuleInfo] = {
             "ACRT009",
             "app-service-not-trusted",
             Severity.WARNING,
-            "An App Service / Function app pulls from a restricted registry without VNet image pull.",
+            "An App Service / Function app pulls from a restricted registry without VNet pull.",
         ),
         RuleInfo(
             "ACRT010",

@@ -42,7 +42,7 @@ KNOWN_MODULES: list[KnownModule] = []
 
 
 def find_known_module(source: str) -> KnownModule | None:
-    """The table entry for a module source such as ``br/public:avm/res/container-registry/registry:0.9.3``."""
+    """The entry for a module source (``br/public:avm/res/container-registry/registry:0.9.3``)."""
     for entry in KNOWN_MODULES:
         if entry.pattern.search(source):
             return entry
