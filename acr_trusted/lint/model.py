@@ -321,6 +321,26 @@ def consumers_of(model: FileModel, registry: Registry) -> tuple[Consumer, ...]:
     return tuple(c for c in model.consumers if link_matches(c.link, registry))
 
 
+def effective_properties(
+    registry: Registry, consumers: Iterable[Consumer] = ()
+) -> dict[RegistryProperty, Value]:
+    """The registry's declared properties with its linked patches' *known* values on top.
+
+    Patches (azapi_update_resource, deployment scripts) run after the registry is created, so
+    what they set wins; rules read values from here so a message can name the patch's span.
+    """
+    props: dict[RegistryProperty, Value] = dict(registry.properties)
+    for consumer in consumers:
+        if consumer.kind is not ConsumerKind.REGISTRY_PATCH:
+            continue
+        patched = consumer.attr("properties")
+        if patched.known and isinstance(patched.value, Mapping):
+            for key, value in patched.value.items():
+                if isinstance(value, Value) and value.known:
+                    props[RegistryProperty(key)] = value
+    return props
+
+
 def posture_of(registry: Registry, consumers: Iterable[Consumer] = ()) -> NetworkPosture:
     """The posture a registry would have if every *known* value is as declared.
 
@@ -329,17 +349,9 @@ def posture_of(registry: Registry, consumers: Iterable[Consumer] = ()) -> Networ
     add to the declared count, and patches (azapi_update_resource, deployment scripts) are
     applied on top, as they run after the registry is created.
     """
-    props: dict[RegistryProperty, Value] = dict(registry.properties)
-    endpoints = 0
-    for consumer in consumers:
-        if consumer.kind is ConsumerKind.PRIVATE_ENDPOINT:
-            endpoints += 1
-        elif consumer.kind is ConsumerKind.REGISTRY_PATCH:
-            patched = consumer.attr("properties")
-            if patched.known and isinstance(patched.value, Mapping):
-                for key, value in patched.value.items():
-                    if isinstance(value, Value) and value.known:
-                        props[RegistryProperty(key)] = value
+    consumers = tuple(consumers)
+    props = effective_properties(registry, consumers)
+    endpoints = sum(1 for c in consumers if c.kind is ConsumerKind.PRIVATE_ENDPOINT)
 
     def text(prop: RegistryProperty) -> str | None:
         return props.get(prop, ABSENT).text()
