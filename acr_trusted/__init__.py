@@ -20,21 +20,91 @@ _LAZY: dict[str, str] = {
     "SERVICES": "acr_trusted.catalog",
     "ROLES": "acr_trusted.catalog",
     "RegistryRef": "acr_trusted.ids",
+    # SDK core: pure access evaluation, errors, and the Azure-backed helpers
+    "BypassReport": "acr_trusted.access",
+    "ConsumerIdentity": "acr_trusted.access",
+    "Fix": "acr_trusted.access",
+    "Grant": "acr_trusted.access",
+    "Reason": "acr_trusted.access",
+    "Verdict": "acr_trusted.access",
+    "evaluate_bypass": "acr_trusted.access",
+    "AcrTrustedError": "acr_trusted.errors",
+    "OperationFailed": "acr_trusted.errors",
+    "PermissionDenied": "acr_trusted.errors",
+    "PrincipalNotFound": "acr_trusted.errors",
+    "RegistryNotFound": "acr_trusted.errors",
+    "AtRisk": "acr_trusted.azure.registry",
+    "ChangeResult": "acr_trusted.azure.registry",
+    "get_posture": "acr_trusted.azure.registry",
+    "enable_trusted_access": "acr_trusted.azure.registry",
+    "disable_trusted_access": "acr_trusted.azure.registry",
+    "RoleGrant": "acr_trusted.azure.rbac",
+    "grant_pull": "acr_trusted.azure.rbac",
+    "grant_push": "acr_trusted.azure.rbac",
+    "revoke_access": "acr_trusted.azure.rbac",
+    "check_bypass": "acr_trusted.azure.bypass",
 }
 
 __all__ = [
     "ROLES",
     "SERVICES",
+    "AcrTrustedError",
+    "AtRisk",
+    "BypassReport",
+    "ChangeResult",
+    "ConsumerIdentity",
+    "Fix",
+    "Grant",
     "NetworkPosture",
+    "OperationFailed",
+    "PermissionDenied",
+    "PrincipalNotFound",
+    "Reason",
+    "RegistryNotFound",
     "RegistryRef",
     "Restriction",
     "RoleAssignmentMode",
+    "RoleGrant",
     "TrustedService",
+    "Verdict",
     "__version__",
+    "check_bypass",
+    "disable_trusted_access",
+    "enable_trusted_access",
+    "evaluate_bypass",
+    "get_posture",
+    "grant_pull",
+    "grant_push",
+    "revoke_access",
 ]
 
 if TYPE_CHECKING:
+    from acr_trusted.access import (
+        BypassReport,
+        ConsumerIdentity,
+        Fix,
+        Grant,
+        Reason,
+        Verdict,
+        evaluate_bypass,
+    )
+    from acr_trusted.azure.bypass import check_bypass
+    from acr_trusted.azure.rbac import RoleGrant, grant_pull, grant_push, revoke_access
+    from acr_trusted.azure.registry import (
+        AtRisk,
+        ChangeResult,
+        disable_trusted_access,
+        enable_trusted_access,
+        get_posture,
+    )
     from acr_trusted.catalog import ROLES, SERVICES, RoleAssignmentMode, TrustedService
+    from acr_trusted.errors import (
+        AcrTrustedError,
+        OperationFailed,
+        PermissionDenied,
+        PrincipalNotFound,
+        RegistryNotFound,
+    )
     from acr_trusted.ids import RegistryRef
     from acr_trusted.posture import NetworkPosture, Restriction
 
