@@ -1,0 +1,104 @@
+"""The emulator's request/response model and route table, independent of HTTP.
+
+Every resource module (``_registries``, ``_rbac``, ...) exposes ``ROUTES``: a tuple of
+:class:`Route`, each a method, a path regex, the api-versions the real clients send, and a
+handler ``(ArmRequest, State) -> ArmResponse``. The server matches the path case-insensitively
+(ARM paths are), checks the method and the api-version, and calls the handler. A handler signals
+an ARM error by raising :class:`ArmError`, which becomes ``{"error": {"code", "message"}}``.
+
+Adding a resource type means writing one module with ``ROUTES`` and listing it in
+``_server.ROUTE_MODULES``; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from attrs import field, frozen
+
+if TYPE_CHECKING:
+    from acr_trusted.testing._state import State
+
+
+class ArmError(Exception):
+    """An ARM error response: HTTP status plus the ``error.code`` and ``error.message``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def response(self) -> ArmResponse:
+        body = {"error": {"code": self.code, "message": self.message}}
+        return ArmResponse(self.status, body, self.headers)
+
+
+@frozen
+class ArmRequest:
+    """One parsed ARM call, as a handler sees it.
+
+    ``params`` holds the named groups of the route's regex; ``base_url`` is the emulator's
+    endpoint, for building absolute operation URLs; ``operation_error`` is set when an injected
+    ``lro_fail`` fault matched: the operation the handler starts then ends Failed with it.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    body: Any
+    params: Mapping[str, str]
+    base_url: str
+    api_version: str
+    operation_error: Mapping[str, str] | None = None
+
+
+@frozen
+class ArmResponse:
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] = field(factory=dict)
+
+
+Handler = Callable[[ArmRequest, "State"], ArmResponse]
+
+
+@frozen
+class Route:
+    """``method`` + ``pattern`` (a full-match regex over the path) served by ``handler``."""
+
+    method: str
+    pattern: re.Pattern[str]
+    api_versions: frozenset[str]
+    handler: Handler
+
+    @classmethod
+    def of(
+        cls, method: str, pattern: str, api_versions: tuple[str, ...], handler: Handler
+    ) -> Route:
+        return cls(method, re.compile(pattern, re.IGNORECASE), frozenset(api_versions), handler)
+
+
+def not_found(resource_type: str, name: str, resource_group: str) -> ArmError:
+    """ARM's 404 for a missing resource inside an existing resource group."""
+    return ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource '{resource_type}/{name}' under resource group '{resource_group}' was not "
+        "found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
+
+
+def invalid_content(message: str) -> ArmError:
+    """The 400 the emulator answers for a body that does not fit the schema it knows."""
+    return ArmError(400, "InvalidRequestContent", message)

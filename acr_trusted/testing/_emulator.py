@@ -1,0 +1,360 @@
+"""``LocalAzure``: start the emulator, seed it, fault it, and inspect what it saw."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from acr_trusted.catalog import find_role
+from acr_trusted.ids import RegistryRef
+from acr_trusted.testing import _rbac, _registries
+from acr_trusted.testing._arm import ArmError
+from acr_trusted.testing._credential import LocalCredential
+from acr_trusted.testing._faults import Fault
+from acr_trusted.testing._server import ArmServer, RecordedRequest
+from acr_trusted.testing._state import Json, Principal, State
+from acr_trusted.testing._tls import make_tls_files
+
+DEFAULT_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000001"
+DEFAULT_TENANT_ID = "00000000-0000-0000-0000-0000000000aa"
+IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+
+
+class LocalAzure:
+    """An in-process ARM emulator over HTTPS on 127.0.0.1; a context manager.
+
+    Args:
+        subscription_id: the one subscription it serves (others are ``SubscriptionNotFound``).
+        tenant_id: the directory named in ``PrincipalNotFound`` messages.
+        location: where seeded resources live unless told otherwise.
+    """
+
+    def __init__(
+        self,
+        *,
+        subscription_id: str = DEFAULT_SUBSCRIPTION_ID,
+        tenant_id: str = DEFAULT_TENANT_ID,
+        location: str = "westus",
+    ) -> None:
+        self.state = State(subscription_id=subscription_id, tenant_id=tenant_id, location=location)
+        self.credential = LocalCredential()
+        self._server: ArmServer | None = None
+        self._thread: threading.Thread | None = None
+        self._tempdir: Path | None = None
+        self._ca_bundle: Path | None = None
+
+    # lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> LocalAzure:
+        if self._server is not None:
+            return self
+        self._tempdir = Path(tempfile.mkdtemp(prefix="acr-trusted-localazure-"))
+        tls = make_tls_files(self._tempdir)
+        self._ca_bundle = tls.ca_bundle
+        self._server = ArmServer(self.state, self.credential, tls.server_context())
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="LocalAzure",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+    def __enter__(self) -> LocalAzure:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self._server.base_url if self._server else "stopped"
+        return f"LocalAzure({where}, subscription {self.subscription_id})"
+
+    # what clients need ----------------------------------------------------------------------
+
+    @property
+    def server(self) -> ArmServer:
+        if self._server is None:
+            raise RuntimeError("LocalAzure is not running: use 'with LocalAzure() as az:'")
+        return self._server
+
+    @property
+    def endpoint(self) -> str:
+        """The ARM base URL, ``https://127.0.0.1:<port>``."""
+        return self.server.base_url
+
+    @property
+    def ca_bundle(self) -> str:
+        """Path of the PEM CA certificate that signed the emulator's TLS certificate."""
+        self.server  # noqa: B018 (raises when stopped)
+        return str(self._ca_bundle)
+
+    @property
+    def subscription_id(self) -> str:
+        return self.state.subscription_id
+
+    @property
+    def tenant_id(self) -> str:
+        return self.state.tenant_id
+
+    @property
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for every azure-mgmt client constructor (trust the emulator's CA)."""
+        return {"connection_verify": self.ca_bundle}
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """``credential=``, ``endpoint=``, ``client_options=`` for every acr_trusted call."""
+        return {
+            "credential": self.credential,
+            "endpoint": self.endpoint,
+            "client_options": self.client_options,
+        }
+
+    # seeding --------------------------------------------------------------------------------
+
+    def add_resource_group(self, name: str, *, location: str | None = None) -> str:
+        """Create a resource group (idempotent); returns its ID."""
+        group_id: str = self.state.ensure_resource_group(name, location)["id"]
+        return group_id
+
+    def add_registry(
+        self,
+        name: str,
+        *,
+        sku: str = "Premium",
+        public_network_access: str | None = None,
+        network_rule_bypass_options: str | None = None,
+        role_assignment_mode: str | None = None,
+        network_rule_bypass_allowed_for_tasks: bool | None = None,
+        default_action: str | None = None,
+        ip_rules: Iterable[str] = (),
+        private_endpoints: int = 0,
+        resource_group: str = "rg",
+        location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> RegistryRef:
+        """Seed a registry directly (no HTTP); omitted settings take ARM's defaults.
+
+        Raises:
+            ValueError: an invalid setting (same message the REST API would give) or a name
+                that is already taken (registry names are global).
+        """
+        ref = RegistryRef(self.subscription_id, resource_group, name)
+        properties: Json = {}
+        for key, value in (
+            ("publicNetworkAccess", public_network_access),
+            ("networkRuleBypassOptions", network_rule_bypass_options),
+            ("roleAssignmentMode", role_assignment_mode),
+            ("networkRuleBypassAllowedForTasks", network_rule_bypass_allowed_for_tasks),
+        ):
+            if value is not None:
+                properties[key] = value
+        rules = [{"action": "Allow", "value": value} for value in ip_rules]
+        if default_action is not None or rules:
+            properties["networkRuleSet"] = {"defaultAction": default_action or "Allow"}
+            properties["networkRuleSet"]["ipRules"] = rules
+        checked = _registries.validated_properties(properties)
+        sku_name = _registries.CREATE_BODY.fields["sku"].check({"name": sku}, "sku")["name"]
+        with self.state.lock:
+            if _registries.find_by_name(self.state, name):
+                raise ValueError(f"a registry named {name!r} already exists")
+            self.state.ensure_resource_group(resource_group)
+            self.state.put_resource(
+                _registries.build_registry(
+                    ref,
+                    location=location or self.state.location,
+                    sku=sku_name,
+                    properties=checked,
+                    tags=dict(tags or {}),
+                    private_endpoints=private_endpoints,
+                )
+            )
+        return ref
+
+    def add_managed_identity(self, name: str, *, resource_group: str = "rg") -> str:
+        """Seed a user-assigned managed identity; returns its principal (object) ID."""
+        principal_id = str(uuid.uuid4())
+        self.state.ensure_resource_group(resource_group)
+        self.state.put_resource(
+            {
+                "id": (
+                    f"/subscriptions/{self.subscription_id}/resourceGroups/{resource_group}"
+                    f"/providers/{IDENTITY_TYPE}/{name}"
+                ),
+                "name": name,
+                "type": IDENTITY_TYPE,
+                "location": self.state.location,
+                "tags": {},
+                "properties": {
+                    "tenantId": self.tenant_id,
+                    "principalId": principal_id,
+                    "clientId": str(uuid.uuid4()),
+                },
+            }
+        )
+        self.state.add_principal(Principal(principal_id, "ServicePrincipal", name))
+        return principal_id
+
+    def managed_identity(self, name: str, *, resource_group: str = "rg") -> Json:
+        """The stored JSON of a managed identity seeded by :meth:`add_managed_identity`."""
+        resource_id = (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{resource_group}"
+            f"/providers/{IDENTITY_TYPE}/{name}"
+        )
+        found = self.state.snapshot(resource_id)
+        if found is None:
+            raise KeyError(f"no managed identity {name!r} in resource group {resource_group!r}")
+        return found
+
+    def add_principal(
+        self,
+        principal_type: str = "User",
+        *,
+        principal_id: str | None = None,
+        display_name: str | None = None,
+    ) -> str:
+        """Seed a directory object (User, Group, ServicePrincipal, ...); returns its ID."""
+        canonical = _rbac.PRINCIPAL_TYPES_BY_LOWER.get(principal_type.lower())
+        if canonical is None:
+            raise ValueError(
+                f"unknown principal type {principal_type!r}; expected one of "
+                f"{', '.join(_rbac.PRINCIPAL_TYPES)}"
+            )
+        object_id = principal_id or str(uuid.uuid4())
+        self.state.add_principal(Principal(object_id, canonical, display_name or object_id))
+        return object_id
+
+    def add_role_assignment(
+        self,
+        scope: RegistryRef | str,
+        principal_id: str,
+        role: str,
+        *,
+        principal_type: str | None = None,
+        name: str | None = None,
+        condition: str | None = None,
+    ) -> Json:
+        """Seed a role assignment under the same rules as the REST PUT.
+
+        Args:
+            scope: a resource ID (or a RegistryRef).
+            principal_id: a principal seeded before.
+            role: a built-in role name, GUID or role-definition ID from the catalog.
+            principal_type: sent as-is; omitted means the principal's own type.
+
+        Raises:
+            ValueError: the REST API would have refused it (message and code included).
+        """
+        found = find_role(role)
+        if found is None:
+            raise ValueError(f"unknown built-in role {role!r}")
+        properties: Json = {
+            "roleDefinitionId": found.definition_id(self.subscription_id),
+            "principalId": principal_id,
+        }
+        if principal_type is not None:
+            properties["principalType"] = principal_type
+        if condition is not None:
+            properties["condition"] = condition
+            properties["conditionVersion"] = "2.0"
+        try:
+            _, stored = _rbac.create_assignment(
+                self.state,
+                "/" + str(scope).strip("/"),
+                name or str(uuid.uuid4()),
+                {"properties": properties},
+            )
+        except ArmError as exc:
+            raise ValueError(f"{exc.code}: {exc.message}") from None
+        return stored
+
+    # inspection -----------------------------------------------------------------------------
+
+    def registry(self, ref_or_name: RegistryRef | str) -> Json:
+        """The stored registry JSON (a copy), by RegistryRef, resource ID or unique name."""
+        if isinstance(ref_or_name, RegistryRef) or ref_or_name.startswith("/"):
+            found = self.state.snapshot(str(ref_or_name))
+            if found is None:
+                raise KeyError(f"no registry {ref_or_name}")
+            return found
+        with self.state.lock:
+            matches = _registries.find_by_name(self.state, ref_or_name)
+            if len(matches) != 1:
+                raise KeyError(f"{len(matches)} registries are named {ref_or_name!r}")
+            return copy.deepcopy(matches[0])
+
+    def role_assignments(self, scope: RegistryRef | str | None = None) -> list[Json]:
+        """Stored role assignments (copies): all, or those exactly at ``scope``."""
+        return _rbac.assignments_at(self.state, None if scope is None else str(scope))
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, oldest first (a copy; see :meth:`clear_requests`)."""
+        with self.server.record_lock:
+            return list(self.server.requests)
+
+    def clear_requests(self) -> None:
+        with self.server.record_lock:
+            self.server.requests.clear()
+
+    def inject(
+        self,
+        *,
+        method: str | None = None,
+        path_contains: str = "",
+        status: int | None = None,
+        times: int = 1,
+        code: str | None = None,
+        message: str | None = None,
+        retry_after: float | None = None,
+        drop_connection: bool = False,
+        lro_fail: bool = False,
+    ) -> Fault:
+        """Make the next ``times`` matching requests fail; returns the fault (see ``remaining``).
+
+        Exactly one of ``status`` (an ARM error, with ``Retry-After`` if ``retry_after``),
+        ``drop_connection`` (close without answering) or ``lro_fail`` (serve the write, but its
+        long-running operation ends ``Failed`` with ``code``/``message``) must be given.
+
+        Raises:
+            ValueError: no action, several actions, ``times < 1`` or a non-error status.
+        """
+        fault = Fault(
+            method=method.upper() if method else None,
+            path_contains=path_contains,
+            remaining=times,
+            status=status,
+            code=code,
+            message=message,
+            retry_after=retry_after,
+            drop_connection=drop_connection,
+            lro_fail=lro_fail,
+        )
+        self.server.faults.append(fault)
+        return fault
