@@ -25,6 +25,11 @@ class Command(Protocol):
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("acr_trusted.commands.catalog", "print the trusted-service and role catalog"),
+    "status": ("acr_trusted.commands.status", "show a registry's network posture"),
+    "enable": ("acr_trusted.commands.enable", "let trusted services bypass the network rules"),
+    "disable": ("acr_trusted.commands.disable", "stop trusted services bypassing the rules"),
+    "grant": ("acr_trusted.commands.grant", "give an identity pull or push on a registry"),
+    "check": ("acr_trusted.commands.check", "diagnose whether a service can reach a registry"),
 }
 
 
