@@ -13,8 +13,9 @@ Adding a resource type means writing one module with ``ROUTES`` and listing it i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from attrs import field, frozen
 
@@ -102,3 +103,17 @@ def not_found(resource_type: str, name: str, resource_group: str) -> ArmError:
 def invalid_content(message: str) -> ArmError:
     """The 400 the emulator answers for a body that does not fit the schema it knows."""
     return ArmError(400, "InvalidRequestContent", message)
+
+
+def paged(request: ArmRequest, items: Sequence[Any], page_size: int) -> ArmResponse:
+    """One page of a list answer; more pages are chained through ``nextLink`` (``$skipToken``)."""
+    token = next((v for k, v in request.query.items() if k.lower() == "$skiptoken"), "0")
+    if not token.isdigit():
+        raise ArmError(400, "InvalidSkipToken", f"The skip token '{token}' is not valid.")
+    start = int(token)
+    body: dict[str, Any] = {"value": list(items[start : start + page_size])}
+    if start + page_size < len(items):
+        query = {k: v for k, v in request.query.items() if k.lower() != "$skiptoken"}
+        query["$skipToken"] = str(start + page_size)
+        body["nextLink"] = f"{request.base_url}{request.path}?{urlencode(query)}"
+    return ArmResponse(200, body)

@@ -7,10 +7,10 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from acr_trusted.catalog import find_role
 from acr_trusted.ids import RegistryRef
@@ -24,6 +24,7 @@ from acr_trusted.testing._tls import make_tls_files
 
 DEFAULT_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000001"
 DEFAULT_TENANT_ID = "00000000-0000-0000-0000-0000000000aa"
+ClientT = TypeVar("ClientT")
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
 
@@ -34,6 +35,8 @@ class LocalAzure:
         subscription_id: the one subscription it serves (others are ``SubscriptionNotFound``).
         tenant_id: the directory named in ``PrincipalNotFound`` messages.
         location: where seeded resources live unless told otherwise.
+        page_size: list answers hold at most this many items and chain the rest by
+            ``nextLink``.
     """
 
     def __init__(
@@ -42,8 +45,14 @@ class LocalAzure:
         subscription_id: str = DEFAULT_SUBSCRIPTION_ID,
         tenant_id: str = DEFAULT_TENANT_ID,
         location: str = "westus",
+        page_size: int = 1000,
     ) -> None:
-        self.state = State(subscription_id=subscription_id, tenant_id=tenant_id, location=location)
+        self.state = State(
+            subscription_id=subscription_id,
+            tenant_id=tenant_id,
+            location=location,
+            page_size=page_size,
+        )
         self.credential = LocalCredential()
         self._server: ArmServer | None = None
         self._thread: threading.Thread | None = None
@@ -135,6 +144,19 @@ class LocalAzure:
             "endpoint": self.endpoint,
             "client_options": self.client_options,
         }
+
+    def client(self, client_class: Callable[..., ClientT], **options: Any) -> ClientT:
+        """An azure-mgmt client of ``client_class`` wired to the emulator.
+
+        ``client(ContainerRegistryManagementClient, retry_backoff_factor=0.01)`` passes the
+        credential, the subscription, ``base_url`` and :attr:`client_options`, plus ``options``.
+        """
+        return client_class(
+            self.credential,
+            self.subscription_id,
+            base_url=self.endpoint,
+            **{**self.client_options, **options},
+        )
 
     # seeding --------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from acr_trusted.catalog import ROLES, RoleDefinition, find_role
 from acr_trusted.testing import _schema as s
-from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, not_found
+from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, not_found, paged
 from acr_trusted.testing._faults import principal_not_found_message
 from acr_trusted.testing._state import Json, State, utc_now
 
@@ -319,7 +319,7 @@ def list_assignments(request: ArmRequest, state: State) -> ArmResponse:
             )
             and (principal is None or a["properties"]["principalId"].lower() == principal.lower())
         ]
-    return ArmResponse(200, {"value": found})
+    return paged(request, found, state.page_size)
 
 
 def assignments_at(state: State, scope: str | None) -> list[Json]:

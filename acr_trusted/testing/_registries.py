@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from acr_trusted.ids import PROVIDER, RESOURCE_TYPE, RegistryRef
 from acr_trusted.testing import _schema as s
-from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, not_found
+from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, not_found, paged
 from acr_trusted.testing._operations import start_operation
 from acr_trusted.testing._state import Json, State, utc_now
 
@@ -271,12 +271,12 @@ def _listing(state: State, resource_group: str | None) -> list[Json]:
 
 def list_registries(request: ArmRequest, state: State) -> ArmResponse:
     _require_scope(state, request.params["sub"])
-    return ArmResponse(200, {"value": _listing(state, None)})
+    return paged(request, _listing(state, None), state.page_size)
 
 
 def list_registries_by_group(request: ArmRequest, state: State) -> ArmResponse:
     _require_scope(state, request.params["sub"], request.params["rg"])
-    return ArmResponse(200, {"value": _listing(state, request.params["rg"])})
+    return paged(request, _listing(state, request.params["rg"]), state.page_size)
 
 
 def create_registry(request: ArmRequest, state: State) -> ArmResponse:
@@ -364,8 +364,7 @@ def get_private_endpoint_connection(request: ArmRequest, state: State) -> ArmRes
 
 def find_by_name(state: State, name: str) -> list[Json]:
     """Registries called ``name`` (case-insensitive), in any resource group."""
-    with state.lock:
-        return [r for r in state.resources_of_type(TYPE) if r["name"].lower() == name.lower()]
+    return state.resources_named(TYPE, name)
 
 
 def _routes() -> Iterable[Route]:

@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from attrs import frozen
+from attrs import field, frozen
 
 from acr_trusted.testing import _operations, _rbac, _registries
 from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, invalid_content
@@ -46,13 +46,17 @@ _POLL_PATH = re.compile(r"/(operationStatuses|operationResults|asyncOperations)/
 
 @frozen
 class RecordedRequest:
-    """One request the emulator received; ``status`` is ``None`` for a dropped connection."""
+    """One request the emulator received; ``status`` is ``None`` for a dropped connection.
+
+    ``query`` holds the query parameters other than ``api-version`` (e.g. ``$filter``).
+    """
 
     method: str
     path: str
     api_version: str | None
     body: Any
     status: int | None
+    query: Mapping[str, str] = field(factory=dict)
 
     @property
     def is_poll(self) -> bool:
@@ -223,7 +227,14 @@ class _Handler(BaseHTTPRequestHandler):
             ).response()
         status = None if response is None else response.status
         self.server.record(
-            RecordedRequest(self.command, path, query.get("api-version"), body, status)
+            RecordedRequest(
+                self.command,
+                path,
+                query.get("api-version"),
+                body,
+                status,
+                {k: v for k, v in query.items() if k != "api-version"},
+            )
         )
         if response is None:
             self.close_connection = True

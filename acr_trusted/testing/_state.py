@@ -26,6 +26,10 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def _name_key(resource: Json) -> tuple[str, str]:
+    return resource["type"].lower(), resource["name"].lower()
+
+
 @frozen
 class Principal:
     """A directory object the emulator knows: only these may receive role assignments."""
@@ -58,14 +62,18 @@ class Operation:
 class State:
     """Everything the emulator knows, behind one re-entrant lock."""
 
-    def __init__(self, *, subscription_id: str, tenant_id: str, location: str) -> None:
+    def __init__(
+        self, *, subscription_id: str, tenant_id: str, location: str, page_size: int = 1000
+    ) -> None:
         self.lock = threading.RLock()
+        self.page_size = page_size
         self.subscription_id = subscription_id
         self.tenant_id = tenant_id
         self.location = location
         self.resource_groups: dict[str, Json] = {}
         self._resources: dict[str, Json] = {}
         self._by_type: dict[str, dict[str, Json]] = {}
+        self._by_name: dict[tuple[str, str], dict[str, Json]] = {}
         self.principals: dict[str, Principal] = {}
         self.role_assignments: dict[str, Json] = {}
         self.operations: dict[str, Operation] = {}
@@ -98,6 +106,7 @@ class State:
         with self.lock:
             self._resources[key] = resource
             self._by_type.setdefault(resource["type"].lower(), {})[key] = resource
+            self._by_name.setdefault(_name_key(resource), {})[key] = resource
 
     def resource(self, resource_id: str) -> Json | None:
         """The stored JSON itself (not a copy): callers hold ``lock`` while they use it."""
@@ -110,11 +119,17 @@ class State:
             resource = self._resources.pop(key, None)
             if resource is not None:
                 self._by_type[resource["type"].lower()].pop(key, None)
+                self._by_name[_name_key(resource)].pop(key, None)
             return resource
 
     def resources_of_type(self, resource_type: str) -> Iterator[Json]:
         """The stored resources of one type, in insertion order (hold ``lock`` while iterating)."""
         return iter(list(self._by_type.get(resource_type.lower(), {}).values()))
+
+    def resources_named(self, resource_type: str, name: str) -> list[Json]:
+        """Stored resources of one type with this name (any case), in any resource group."""
+        with self.lock:
+            return list(self._by_name.get((resource_type.lower(), name.lower()), {}).values())
 
     def snapshot(self, resource_id: str) -> Json | None:
         with self.lock:
