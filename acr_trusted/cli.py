@@ -25,6 +25,10 @@ class Command(Protocol):
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "catalog": ("acr_trusted.commands.catalog", "print the trusted-service and role catalog"),
+    "lint": (
+        "acr_trusted.commands.lint",
+        "lint Bicep, ARM and Terraform for registries that lock out trusted services",
+    ),
     "status": ("acr_trusted.commands.status", "show a registry's network posture"),
     "enable": ("acr_trusted.commands.enable", "let trusted services bypass the network rules"),
     "disable": ("acr_trusted.commands.disable", "stop trusted services bypassing the rules"),
