@@ -51,8 +51,9 @@ def parse_rule_list(text: str, where: str = "--select") -> frozenset[str]:
 class LintConfig:
     """The effective settings of one run.
 
-    ``select`` is ``None`` for "the rules enabled by default" (all but ACRT011 and ACRT099);
-    a selection replaces that set, so ``select = ["ACRT011"]`` runs only ACRT011. ``ignore`` is
+    ``select`` is ``None`` for "the rules enabled by default" (all but ACRT011, and ACRT099
+    unless ``strict``); a selection replaces that set, so ``select = ["ACRT011"]`` runs only
+    ACRT011. ``ignore`` is
     applied after ``select``. ``fail_level`` defaults to ``error``: warnings and notes are
     reported but do not fail a commit unless the user lowers it.
     """
@@ -70,6 +71,8 @@ class LintConfig:
             return False
         if self.select is not None:
             return rule in self.select
+        if rule == "ACRT099":
+            return self.strict
         return RULES[rule].enabled_by_default if rule in RULES else True
 
     @property

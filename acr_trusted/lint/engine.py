@@ -29,15 +29,15 @@ HANDLED_SUFFIXES = (*BICEP_SUFFIXES, *TERRAFORM_SUFFIXES, ".json")
 
 # The pre-filter. A file is parsed only if its text matches, case-insensitively:
 # - a registry token: "registr" (Microsoft.ContainerRegistry/registries, container-registry/
-#   registry modules, azurerm_container_registry*, imageRegistryCredentials, containerRegistry)
-#   or "acr" (azurecr.io login servers, acrUseManagedIdentityCreds, AcrPull, acr* symbols);
+#   registry modules, azurerm_container_registry*, imageRegistryCredentials, containerRegistry),
+#   "azurecr" (login servers) or "acr" (acrUseManagedIdentityCreds, AcrPull, acr* symbols);
 # - or a reference to another local file that may declare one: a Bicep module with a relative
 #   path (`module x './acr.bicep'`), a .bicepparam `using '...'`, a Terraform `source = "./..."`
 #   or `"../..."` (HCL or JSON), an ARM linked template's `relativePath`, or an ARM parameter
 #   file (`deploymentParameters` schema), whose template is read by the loader.
 # A false match only costs a parse; a miss would hide a finding, so the tokens are broad.
 RELEVANT = re.compile(
-    r"registr|acr"
+    r"registr|azurecr|acr"
     r"|\bmodule\s+[A-Za-z_]\w*\s+'(?!br[:/]|ts[:/])"
     r"|\busing\s+'"
     r"|\bsource\"?\s*[=:]\s*\"\.\.?/"

@@ -1,0 +1,430 @@
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from acr_trusted.lint import engine
+from acr_trusted.lint.config import LintConfig
+from acr_trusted.lint.engine import RELEVANT, discover, format_of, lint
+from acr_trusted.lint.findings import RULES, Finding, Severity
+from acr_trusted.lint.model import FileModel, LoadContext, ParseError, Registry, Span
+
+from .conftest import CORPUS
+
+MARK = re.compile(r"EXPECT (ACRT\d{3})")
+
+
+class FakeLoader:
+    """Records what it is asked to load; declares a registry named by the file."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.loaded: list[tuple[Path, str]] = []
+
+    def load(self, path: Path, text: str, ctx: LoadContext) -> FileModel:
+        self.loaded.append((path, text))
+        display = ctx.display_path(path)
+        registry = Registry("acr", Span.point(display, 1))
+        return FileModel(display, self.fmt, registries=(registry,), text=text)
+
+
+class ExplodingLoader:
+    def load(self, path: Path, text: str, ctx: LoadContext) -> FileModel:
+        raise KeyError("resources")
+
+
+def marker_check(model: FileModel, *, strict: bool = False) -> list[Finding]:
+    """A finding for every ``EXPECT ACRTnnn`` in the text, at that line and column."""
+    out = []
+    for number, line in enumerate(model.text.splitlines(), 1):
+        for match in MARK.finditer(line):
+            rule = match.group(1)
+            span = Span(model.path, number, match.start() + 1, number, match.end())
+            out.append(Finding(rule, RULES[rule].severity, span, f"{rule} here", "acr"))
+    if strict:
+        out.append(Finding("ACRT099", Severity.WARNING, Span.point(model.path, 1), "unknown"))
+    return out
+
+
+def fakes() -> dict[str, FakeLoader]:
+    return {fmt: FakeLoader(fmt) for fmt in ("arm", "bicep", "terraform")}
+
+
+def run(paths: list[Path], config: LintConfig | None = None, **kw: object) -> engine.LintResult:
+    kw.setdefault("loaders", fakes())
+    kw.setdefault("check", marker_check)
+    return lint(paths, config=config or LintConfig(), **kw)  # type: ignore[arg-type]
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_bytes(text.encode())
+    return path
+
+
+@pytest.fixture
+def chdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# -- discovery and display paths ------------------------------------------------------------
+
+
+def test_directory_walk_skips_vcs_vendored_and_provider_dirs(chdir: Path) -> None:
+    for rel in (
+        "infra/main.bicep",
+        "infra/params.bicepparam",
+        "infra/azuredeploy.json",
+        "infra/tf/main.tf",
+        "infra/tf/prod.tfvars",
+        "infra/tf/x.tf.json",
+        "infra/tf/.terraform/modules/acr/main.tf",
+        "infra/tf/.terraform/providers/registry/x.tf",
+        "infra/.git/hooks/x.json",
+        "infra/node_modules/pkg/package.json",
+        "infra/README.md",
+        "infra/script.sh",
+    ):
+        write(chdir / rel, "x")
+    found, missing = discover([Path("infra")])
+    assert missing == []
+    assert sorted(found) == [
+        "infra/azuredeploy.json",
+        "infra/main.bicep",
+        "infra/params.bicepparam",
+        "infra/tf/.terraform/modules/acr/main.tf",
+        "infra/tf/main.tf",
+        "infra/tf/prod.tfvars",
+        "infra/tf/x.tf.json",
+    ]
+
+
+def test_display_paths_relative_to_the_directory_arguments_parent(tmp_path: Path) -> None:
+    write(tmp_path / "repo" / "infra" / "main.bicep", "x")
+    found, _ = discover([tmp_path / "repo" / "infra"])
+    assert list(found) == ["infra/main.bicep"]
+
+
+def test_current_directory_gives_paths_relative_to_it(chdir: Path) -> None:
+    write(chdir / "infra" / "main.bicep", "x")
+    assert list(discover([Path(".")])[0]) == ["infra/main.bicep"]
+
+
+def test_file_arguments_are_shown_as_given_and_linted_once(chdir: Path) -> None:
+    write(chdir / "infra" / "main.bicep", "x")
+    found, _ = discover([Path("infra/main.bicep"), Path("infra"), Path("./infra/main.bicep")])
+    assert list(found) == ["infra/main.bicep"]
+
+
+def test_unhandled_file_argument_is_ignored_and_missing_ones_are_listed(chdir: Path) -> None:
+    write(chdir / "notes.txt", "registry")
+    found, missing = discover([Path("notes.txt"), Path("gone.bicep")])
+    assert found == {}
+    assert missing == ["gone.bicep"]
+
+
+# -- routing and the pre-filter -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fmt"),
+    [
+        ("main.bicep", "", "bicep"),
+        ("main.bicepparam", "", "bicep"),
+        ("main.tf", "", "terraform"),
+        ("terraform.tfvars", "", "terraform"),
+        ("prod.auto.tfvars", "", "terraform"),
+        ("main.tf.json", "{}", "terraform"),
+        ("vars.tfvars.json", "{}", "terraform"),
+        ("azuredeploy.json", '{"resources": []}', "arm"),
+        ("MAIN.JSON", "{}", "arm"),
+        ("out.json", '{"format_version": "1.2", "planned_values": {}}', "terraform"),
+        ("out.json", '{"format_version":"1.2","resource_changes":[]}', "terraform"),
+        ("readme.md", "", None),
+    ],
+)
+def test_format_routing(name: str, text: str, fmt: str | None) -> None:
+    assert format_of(Path(name), text) == fmt
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "resource acr 'Microsoft.ContainerRegistry/registries@2023-07-01' = {",
+        'resource "azurerm_container_registry" "this" {',
+        "image: 'myreg.azurecr.io/app:1'",
+        "module reg 'br/public:avm/res/container-registry/registry:0.9.3' = {",
+        "module registry '../../../main.bicep' = {",
+        "module stamp './stamp.bicep' = {",
+        "using './main.bicep'",
+        'module "containerregistry" {\n  source = "../../"\n}',
+        'module "x" {\n  source = "./modules/x"\n}',
+        '{"module": {"x": {"source": "./m"}}}',
+        '"templateLink": {"relativePath": "nested/acr.json"}',
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
+        'deploymentParameters.json#"}',
+    ],
+)
+def test_prefilter_keeps_registry_files_and_local_module_calls(text: str) -> None:
+    assert RELEVANT.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {",
+        'resource "azurerm_storage_account" "sa" {\n  source_content = "x"\n}',
+        "module kv 'br/public:avm/res/key-vault/vault:0.9.0' = {",
+        'module "net" {\n  source = "Azure/avm-res-network-virtualnetwork/azurerm"\n}',
+        '{"name": "web", "version": "1.0.0"}',
+    ],
+)
+def test_prefilter_skips_files_without_registry_tokens(text: str) -> None:
+    assert not RELEVANT.search(text)
+
+
+def test_corpus_files_that_only_call_a_local_registry_module_pass_the_prefilter(
+    shared_dir: Path,
+) -> None:
+    callers = [
+        *CORPUS.glob(
+            "Azure__bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/*/main.test.bicep"
+        ),
+        *CORPUS.glob(
+            "Azure__terraform-azurerm-avm-res-containerregistry-registry/examples/*/main.tf"
+        ),
+    ]
+    assert len(callers) >= 7
+    for file in callers:
+        assert RELEVANT.search(file.read_text(encoding="utf-8")), file
+
+
+def test_every_labelled_corpus_file_passes_the_prefilter(shared_dir: Path) -> None:
+    rows = (CORPUS / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    for row in rows:
+        file = CORPUS / row.split("\t")[0]
+        assert RELEVANT.search(file.read_text(encoding="utf-8-sig")), file
+
+
+def test_irrelevant_file_is_counted_but_not_loaded(chdir: Path) -> None:
+    write(
+        chdir / "storage.bicep", "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {}"
+    )
+    write(
+        chdir / "acr.bicep", "resource acr 'Microsoft.ContainerRegistry/registries@2023-07-01' = {}"
+    )
+    loaders = fakes()
+    result = run([chdir], loaders=loaders)
+    assert result.files_scanned == 2
+    assert [p.name for p, _ in loaders["bicep"].loaded] == ["acr.bicep"]
+
+
+def test_loaders_are_imported_only_for_formats_seen(
+    chdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imported: list[str] = []
+
+    def fake_import(name: str) -> FakeLoader:
+        imported.append(name)
+        return FakeLoader("terraform")
+
+    monkeypatch.setattr(engine.importlib, "import_module", fake_import)
+    write(chdir / "main.tf", 'resource "azurerm_container_registry" "acr" {}')
+    write(chdir / "other.bicep", "param location string")  # filtered out: no loader needed
+    lint([chdir], config=LintConfig(), check=marker_check)
+    assert imported == ["acr_trusted.lint.terraform"]
+
+
+# -- reading files --------------------------------------------------------------------------
+
+
+def test_bom_is_dropped_and_line_endings_are_kept(chdir: Path) -> None:
+    write(
+        chdir / "a.json",
+        b'\xef\xbb\xbf{\r\n  "type": "Microsoft.ContainerRegistry/registries"\r\n}',
+    )
+    loaders = fakes()
+    run([chdir / "a.json"], loaders=loaders)
+    ((_, text),) = loaders["arm"].loaded
+    assert text.startswith("{\r\n")
+
+
+def test_invalid_utf8_is_acrt000_at_the_bad_byte(chdir: Path) -> None:
+    write(chdir / "a.bicep", b"// registry\nparam x string = 'caf\xe9'\n")
+    write(chdir / "b.bicep", "resource acr 'x' = {} // EXPECT ACRT001")
+    result = run([Path("a.bicep"), Path("b.bicep")])
+    bad, other = result.findings
+    assert (bad.rule, bad.span.path, bad.span.line, bad.span.column) == (
+        "ACRT000",
+        "a.bicep",
+        2,
+        22,
+    )
+    assert "not valid UTF-8" in bad.message
+    assert (other.rule, other.span.path) == ("ACRT001", "b.bicep")
+
+
+def test_a_crashing_loader_costs_only_its_own_file(chdir: Path) -> None:
+    write(chdir / "a.json", '{"type": "Microsoft.ContainerRegistry/registries"}')
+    write(chdir / "b.bicep", "resource acr 'x' = {} // EXPECT ACRT001")
+    loaders = {"arm": ExplodingLoader(), "bicep": FakeLoader("bicep")}
+    result = run([chdir], loaders=loaders)
+    crash, finding = result.findings
+    assert crash.rule == "ACRT000"
+    assert crash.span.path == "a.json"  # the current directory: paths relative to it
+    assert "KeyError: 'resources'" in crash.message
+    assert "Traceback" not in crash.message
+    assert finding.rule == "ACRT001"
+
+
+def test_a_crashing_rule_is_reported_for_that_file(chdir: Path) -> None:
+    write(chdir / "a.bicep", "resource acr 'x' = {}")
+
+    def broken(model: FileModel, *, strict: bool = False) -> list[Finding]:
+        raise ZeroDivisionError("division by zero")
+
+    (finding,) = run([Path("a.bicep")], check=broken).findings
+    assert finding.rule == "ACRT000"
+    assert "ZeroDivisionError: division by zero" in finding.message
+
+
+def test_parse_errors_become_acrt000_once(chdir: Path) -> None:
+    write(chdir / "a.bicep", "resource acr 'x' = {")
+
+    class Broken:
+        def load(self, path: Path, text: str, ctx: LoadContext) -> FileModel:
+            error = ParseError(Span.point("a.bicep", 1, 20), "expected '}'")
+            return FileModel("a.bicep", "bicep", errors=(error,), text=text)
+
+    (finding,) = run([Path("a.bicep")], loaders={"bicep": Broken()}).findings
+    assert finding.rule == "ACRT000"
+    assert (finding.span.line, finding.span.column) == (1, 20)
+    assert finding.message == "a.bicep:1:20: expected '}'"
+
+    def reports_it(model: FileModel, *, strict: bool = False) -> list[Finding]:
+        span = model.errors[0].span
+        return [Finding("ACRT000", Severity.ERROR, span, "a.bicep:1:20: parse error")]
+
+    findings = run([Path("a.bicep")], loaders={"bicep": Broken()}, check=reports_it).findings
+    assert [f.message for f in findings] == ["a.bicep:1:20: parse error"]
+
+
+# -- what is reported -----------------------------------------------------------------------
+
+
+def test_findings_in_files_read_for_context_are_not_reported(chdir: Path) -> None:
+    write(chdir / "main.bicep", "module m './acr.bicep' = {} // EXPECT ACRT003")
+    write(chdir / "acr.bicep", "resource acr 'x' = {}")
+
+    def module_check(model: FileModel, *, strict: bool = False) -> list[Finding]:
+        other = Span.point("acr.bicep", 1)
+        return [*marker_check(model), Finding("ACRT001", Severity.ERROR, other, "in module")]
+
+    findings = run([Path("main.bicep")], check=module_check).findings
+    assert [(f.rule, f.span.path) for f in findings] == [("ACRT003", "main.bicep")]
+
+
+def test_findings_are_sorted_and_deduplicated(chdir: Path) -> None:
+    write(chdir / "b.bicep", "registry EXPECT ACRT004\nEXPECT ACRT001 EXPECT ACRT001")
+    write(chdir / "a.bicep", "registry\n\nEXPECT ACRT003")
+
+    def twice(model: FileModel, *, strict: bool = False) -> list[Finding]:
+        return marker_check(model) * 2
+
+    findings = run([chdir], check=twice).findings
+    keys = [(f.span.path.split("/")[-1], f.span.line, f.span.column, f.rule) for f in findings]
+    assert keys == [
+        ("a.bicep", 3, 1, "ACRT003"),
+        ("b.bicep", 1, 10, "ACRT004"),
+        ("b.bicep", 2, 1, "ACRT001"),
+        ("b.bicep", 2, 16, "ACRT001"),
+    ]
+
+
+def test_default_selection_leaves_out_off_by_default_rules(chdir: Path) -> None:
+    write(chdir / "a.bicep", "registry EXPECT ACRT011 EXPECT ACRT001")
+    assert [f.rule for f in run([Path("a.bicep")]).findings] == ["ACRT001"]
+
+
+def test_select_ignore_and_severity_overrides(chdir: Path) -> None:
+    write(chdir / "a.bicep", "registry EXPECT ACRT011 EXPECT ACRT001 EXPECT ACRT004")
+    config = LintConfig(
+        select=frozenset({"ACRT011", "ACRT004", "ACRT001"}),
+        ignore=frozenset({"ACRT001"}),
+        severity={"ACRT004": Severity.ERROR},
+    )
+    findings = run([Path("a.bicep")], config).findings
+    assert [(f.rule, f.severity) for f in findings] == [
+        ("ACRT011", Severity.NOTE),
+        ("ACRT004", Severity.ERROR),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (LintConfig(), False),
+        (LintConfig(strict=True), True),
+        (LintConfig(select=frozenset({"ACRT099"})), True),
+    ],
+)
+def test_strict_reaches_the_rules(chdir: Path, config: LintConfig, expected: bool) -> None:
+    write(chdir / "a.bicep", "registry")
+    assert any(f.rule == "ACRT099" for f in run([Path("a.bicep")], config).findings) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "suppressed"),
+    [
+        ("registry EXPECT ACRT001 // acr-trusted: ignore[ACRT001] tasks use an agent pool", True),
+        ("// acr-trusted: ignore[ACRT005, ACRT001] -- reviewed\nregistry EXPECT ACRT001", True),
+        ("# acr-trusted: ignore[acrt001] reviewed\nregistry EXPECT ACRT001", True),
+        ("/* acr-trusted: ignore[ACRT001] reviewed */\nregistry EXPECT ACRT001", True),
+        ("// acr-trusted: ignore[ACRT003] reviewed\nregistry EXPECT ACRT001", False),
+        ("// acr-trusted: ignore[ACRT001] reviewed\n\nregistry EXPECT ACRT001", False),
+        ("registry EXPECT ACRT001 acr-trusted: ignore[ACRT001] not in a comment", False),
+    ],
+)
+def test_inline_suppressions(chdir: Path, text: str, suppressed: bool) -> None:
+    write(chdir / "a.bicep", text)
+    (finding,) = run([Path("a.bicep")]).findings
+    assert finding.suppressed is suppressed
+
+
+def test_suppression_without_reason_keeps_the_finding_and_says_why(chdir: Path) -> None:
+    write(chdir / "a.bicep", "// acr-trusted: ignore[ACRT001]\nregistry EXPECT ACRT001")
+    (finding,) = run([Path("a.bicep")]).findings
+    assert not finding.suppressed
+    assert "not suppressed: the comment on line 1 gives no reason" in finding.message
+
+
+def test_resource_metadata_suppresses_findings_about_that_resource(chdir: Path) -> None:
+    write(chdir / "a.json", "registry EXPECT ACRT001\nEXPECT ACRT003")
+
+    class WithMetadata:
+        def load(self, path: Path, text: str, ctx: LoadContext) -> FileModel:
+            registry = Registry(
+                "acr", Span.point("a.json", 1), suppressed={"ACRT001": "break-glass registry"}
+            )
+            return FileModel("a.json", "arm", registries=(registry,), text=text)
+
+    findings = run([Path("a.json")], loaders={"arm": WithMetadata()}).findings
+    assert [(f.rule, f.suppressed, f.suppression_reason) for f in findings] == [
+        ("ACRT001", True, "break-glass registry"),
+        ("ACRT003", False, ""),
+    ]
+
+
+def test_result_maps_display_paths_to_files_and_lists_missing_paths(chdir: Path) -> None:
+    write(chdir / "a.bicep", "registry")
+    result = run([Path("a.bicep"), Path("nope")])
+    assert result.sources == {"a.bicep": Path("a.bicep")}
+    assert result.missing == ("nope",)
+    assert os.path.samefile(result.sources["a.bicep"], chdir / "a.bicep")
