@@ -228,3 +228,38 @@ def member(container: Value, key: str | int, *, span: Span | None, safe: bool = 
 
 
 _MISSING = object()
+
+
+def concat_arrays(values: Sequence[Value], *, span: Span | None) -> Value:
+    """ARM ``concat`` of arrays: known when every argument is a known array (null is empty)."""
+    expression = _expr("concat", values)
+    items: list[Any] = []
+    for v in values:
+        if not v.known or not isinstance(v.value, (list, type(None))):
+            return unknown_from(values, expression=expression, span=span)
+        items.extend(v.value or ())
+    return computed(items, values, expression=expression, span=span)
+
+
+def union(values: Sequence[Value], *, span: Span | None) -> Value:
+    """ARM/Bicep ``union``: objects merge (later keys win, any case); arrays keep first copies."""
+    expression = _expr("union", values)
+    if not all(v.known and isinstance(v.value, (dict, list, type(None))) for v in values):
+        return unknown_from(values, expression=expression, span=span)
+    present = [v.value for v in values if v.value is not None]
+    if all(isinstance(data, dict) for data in present):
+        merged: dict[str, Any] = {}
+        for data in present:
+            for key, item in data.items():
+                old = next((k for k in merged if k.lower() == key.lower()), key)
+                merged.pop(old, None)
+                merged[key] = item
+        return computed(merged, values, expression=expression, span=span)
+    if all(isinstance(data, list) for data in present):
+        items: list[Any] = []
+        for data in present:
+            for item in data:
+                if not any(_unwrap(item) == _unwrap(seen) for seen in items):
+                    items.append(item)
+        return computed(items, values, expression=expression, span=span)
+    return unknown_from(values, expression=expression, span=span)
