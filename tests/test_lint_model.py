@@ -1,0 +1,195 @@
+"""The lint model: values with origins, linking consumers to registries, effective posture."""
+
+from __future__ import annotations
+
+import pytest
+
+from acr_trusted.lint.model import (
+    ABSENT,
+    Consumer,
+    ConsumerKind,
+    FileModel,
+    Origin,
+    OriginKind,
+    Registry,
+    RegistryLink,
+    RegistryProperty,
+    Span,
+    Value,
+    consumers_of,
+    effective_properties,
+    link_matches,
+    posture_of,
+)
+
+P = RegistryProperty
+SPAN = Span.point("main.bicep", 4, 3)
+
+
+def registry(**properties: Value) -> Registry:
+    return Registry(
+        symbol="acr",
+        span=SPAN,
+        name=Value.of("MyAcr"),
+        properties={P[k]: v for k, v in properties.items()},
+    )
+
+
+def consumer(kind: ConsumerKind, link: RegistryLink, **attributes: Value) -> Consumer:
+    return Consumer(kind, "c", SPAN, link, attributes)
+
+
+def patch(**properties: Value) -> Consumer:
+    return consumer(
+        ConsumerKind.REGISTRY_PATCH,
+        RegistryLink(symbol="acr"),
+        properties=Value.of({P[k].value: v for k, v in properties.items()}),
+    )
+
+
+class TestSpan:
+    def test_str_and_point(self) -> None:
+        """A span prints as path:line:col; a point starts and ends at one place."""
+        span = Span.point("a.tf", 3)
+        assert str(span) == "a.tf:3:1"
+        assert (span.end_line, span.end_column, span.start_offset) == (3, 1, None)
+
+
+class TestOrigin:
+    @pytest.mark.parametrize(
+        ("origin", "text"),
+        [
+            pytest.param(
+                Origin(OriginKind.PARAMETER_DEFAULT, "sku", SPAN),
+                "the default of 'sku' (main.bicep:4:3)",
+                id="parameter-default",
+            ),
+            pytest.param(
+                Origin(OriginKind.PARAMETER_VALUE, "sku"),
+                "the value given for 'sku'",
+                id="parameter-value",
+            ),
+            pytest.param(Origin(OriginKind.VARIABLE, "mode"), "variable 'mode'", id="variable"),
+            pytest.param(Origin(OriginKind.LITERAL), "literal", id="literal"),
+            pytest.param(
+                Origin(OriginKind.MODULE_TABLE, "x", note="from the table"),
+                "from the table",
+                id="note-wins",
+            ),
+        ],
+    )
+    def test_describe(self, origin: Origin, text: str) -> None:
+        """Origins describe themselves for messages, a note overriding the generic text."""
+        assert origin.describe() == text
+
+
+class TestValue:
+    def test_known_unknown_absent(self) -> None:
+        """Constructors set knownness, origin and dependencies."""
+        known = Value.of("None", SPAN, depends_on=["p"])
+        assert known.known
+        assert known.origin.kind is OriginKind.LITERAL
+        assert known.depends_on == {"p"}
+        missing = Value.unknown("reference(x)", SPAN)
+        assert not missing.known
+        assert missing.describe() == "reference(x)"
+        assert Value.absent().origin.kind is OriginKind.ABSENT
+        assert ABSENT.value is None
+
+    def test_is_literal_needs_offsets_and_literal_origin(self) -> None:
+        """Only literals with offsets may be rewritten by --fix."""
+        fixable = Span("a.bicep", 1, 1, 1, 6, 0, 6)
+        assert Value.of("None", fixable).is_literal
+        assert not Value.of("None", SPAN).is_literal
+        default = Value.of("None", fixable).with_origin(Origin(OriginKind.PARAMETER_DEFAULT, "b"))
+        assert not default.is_literal
+
+    def test_text_and_is(self) -> None:
+        """Enum comparison ignores case; non-strings have no text."""
+        assert Value.of("none").is_("None")
+        assert Value.of(3).text() is None
+        assert not Value.unknown("x").is_("x")
+
+    def test_possible_flattens_nested_alternatives(self) -> None:
+        """possible() lists every known value nested alternatives can produce."""
+        inner = Value(False, alternatives=(Value.of("a"), Value.of("b")))
+        outer = Value(False, alternatives=(inner, Value.of("c")))
+        assert [v.value for v in outer.possible()] == ["a", "b", "c"]
+
+
+class TestLinking:
+    @pytest.mark.parametrize(
+        ("link", "matches"),
+        [
+            pytest.param(RegistryLink(symbol="acr"), True, id="symbol"),
+            pytest.param(RegistryLink(name="myacr"), True, id="name-any-case"),
+            pytest.param(RegistryLink(login_server="MYACR.azurecr.io"), True, id="login-server"),
+            pytest.param(RegistryLink(name="other"), False, id="other-name"),
+            pytest.param(RegistryLink(), False, id="empty"),
+        ],
+    )
+    def test_link_matches(self, link: RegistryLink, matches: bool) -> None:
+        """Consumers link by symbol, name or login server (derived from the name)."""
+        assert link_matches(link, registry()) is matches
+        assert link.empty is (link == RegistryLink())
+
+    def test_consumers_of(self) -> None:
+        """Only the consumers linked to the registry are returned."""
+        mine = consumer(ConsumerKind.TASK, RegistryLink(symbol="acr"))
+        other = consumer(ConsumerKind.TASK, RegistryLink(symbol="x"))
+        model = FileModel("main.bicep", "bicep", (registry(),), (mine, other))
+        assert consumers_of(model, registry()) == (mine,)
+
+
+class TestEffectiveProperties:
+    def test_known_patch_values_win(self) -> None:
+        """A patch's known values override the declaration; unknown ones do not."""
+        reg = registry(TASKS_BYPASS=Value.of(False), BYPASS_OPTIONS=Value.of("None"))
+        props = effective_properties(
+            reg, [patch(TASKS_BYPASS=Value.of(True), BYPASS_OPTIONS=Value.unknown("x"))]
+        )
+        assert props[P.TASKS_BYPASS].value is True
+        assert props[P.BYPASS_OPTIONS].value == "None"
+
+    def test_other_consumers_do_not_patch(self) -> None:
+        """Only REGISTRY_PATCH consumers change properties."""
+        task = consumer(
+            ConsumerKind.TASK,
+            RegistryLink(symbol="acr"),
+            properties=Value.of({P.TASKS_BYPASS.value: Value.of(True)}),
+        )
+        assert effective_properties(registry(), [task]) == {}
+
+
+class TestPostureOf:
+    def test_private_endpoints_add_up(self) -> None:
+        """Linked private endpoints add to the registry's declared count."""
+        reg = Registry("acr", SPAN, private_endpoint_count=Value.of(2))
+        pe = consumer(ConsumerKind.PRIVATE_ENDPOINT, RegistryLink(symbol="acr"))
+        posture = posture_of(reg, [pe])
+        assert posture.private_endpoint_count == 3
+        assert posture.is_restricted
+
+    def test_values_and_patches(self) -> None:
+        """Known values map onto the posture; unknown ones count as absent."""
+        reg = registry(
+            SKU=Value.of("premium"),
+            PUBLIC_NETWORK_ACCESS=Value.unknown("p"),
+            DEFAULT_ACTION=Value.of("Deny"),
+            IP_RULES=Value.of(["1.2.3.4"]),
+            BYPASS_OPTIONS=Value.of("none"),
+            ROLE_ASSIGNMENT_MODE=Value.of("AbacRepositoryPermissions"),
+        )
+        posture = posture_of(reg, [patch(TASKS_BYPASS=Value.of(True))])
+        assert posture.sku == "Premium"
+        assert posture.public_network_access is None
+        assert posture.ip_rules == ("1.2.3.4",)
+        assert not posture.trusted_services_allowed
+        assert posture.tasks_bypass_allowed
+        assert posture.role_assignment_mode == "AbacRepositoryPermissions"
+
+    def test_unknown_tasks_flag_is_unset(self) -> None:
+        """A non-boolean or unknown tasks flag leaves the documented default."""
+        posture = posture_of(registry(TASKS_BYPASS=Value.unknown("t")))
+        assert posture.network_rule_bypass_allowed_for_tasks is None
+        assert not posture.tasks_bypass_allowed
