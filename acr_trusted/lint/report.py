@@ -38,7 +38,11 @@ def render(result: LintResult, fmt: str) -> str:
 
 
 def render_text(result: LintResult) -> str:
-    return "".join(f"{f.span}: {f.rule} [{f.severity.value}] {f.message}\n" for f in result.active)
+    """``path:line:col: RULE [severity] message``, one finding per line, whatever the message."""
+    return "".join(
+        f"{f.span}: {f.rule} [{f.severity.value}] {' '.join(f.message.splitlines())}\n"
+        for f in result.active
+    )
 
 
 def summary(result: LintResult) -> str:
