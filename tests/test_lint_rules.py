@@ -65,7 +65,6 @@ def registry(
     via: str | None = None,
     fmt: str = "bicep",
     endpoints: Value | None = None,
-    suppressed: Mapping[str, str] | None = None,
 ) -> Registry:
     properties = {P.SKU: sku or lit("Premium", 1)}
     properties.update(props or {})
@@ -78,7 +77,6 @@ def registry(
         private_endpoint_count=endpoints or Value.of(0, origin=Origin(OriginKind.ABSENT)),
         via=via,
         format=fmt,
-        suppressed=suppressed or {},
     )
 
 
@@ -88,7 +86,6 @@ def consumer(
     *,
     line: int = 20,
     link: RegistryLink | None = None,
-    suppressed: Mapping[str, str] | None = None,
     **attributes: Value,
 ) -> Consumer:
     return Consumer(
@@ -97,7 +94,6 @@ def consumer(
         span=at(line, 1),
         link=link or RegistryLink(symbol="acr"),
         attributes=attributes,
-        suppressed=suppressed or {},
     )
 
 
@@ -766,17 +762,12 @@ class TestAbacIgnoresAcrRoles:
         assert rules.check(m) == []
         assert "roleId" in only(rules.check(m, strict=True), "ACRT099").message
 
-    def test_metadata_suppression_is_carried(self) -> None:
-        """An ARM metadata suppression on the assignment marks the finding suppressed."""
-        pull = consumer(
-            ConsumerKind.ROLE_ASSIGNMENT,
-            "pull",
-            role=lit("AcrPull", 30),
-            suppressed={"ACRT007": "migrating next sprint"},
-        )
+    def test_finding_names_the_assignment_for_metadata_suppression(self) -> None:
+        """The finding's resource is the assignment, so its ARM metadata can suppress it."""
+        pull = consumer(ConsumerKind.ROLE_ASSIGNMENT, "pullAssignment", role=lit("AcrPull", 30))
         finding = only(rules.check(model(registry(ABAC), consumers=[pull])), "ACRT007")
-        assert finding.suppressed
-        assert finding.suppression_reason == "migrating next sprint"
+        assert finding.resource == "pullAssignment"
+        assert not finding.suppressed
 
 
 class TestAciIdentity:
@@ -936,13 +927,3 @@ class TestUndetermined:
         assert "ACRT001, ACRT009" in finding.message
         assert "`access`" in finding.message
         assert str(at(3)) in finding.message
-
-    def test_registry_metadata_suppression_is_carried(self) -> None:
-        """A registry's ARM metadata suppression marks its findings suppressed."""
-        reg = registry(
-            {**DISABLED, P.BYPASS_OPTIONS: lit("None", 7)},
-            suppressed={"ACRT001": "break-glass registry"},
-        )
-        finding = only(rules.check(model(reg)), "ACRT001")
-        assert finding.suppressed
-        assert finding.suppression_reason == "break-glass registry"

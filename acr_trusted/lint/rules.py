@@ -7,9 +7,8 @@ but cannot be determined never yields an error; the rule records it as :class:`U
 which ``check(..., strict=True)`` turns into an ``ACRT099`` warning naming the expression.
 
 All rules run at their default severities; the engine selects, ignores, overrides severities and
-applies comment suppressions afterwards. ARM ``metadata`` suppressions that the loaders put on a
-registry or consumer are carried into the finding here, since only the rules know which
-resource a finding is about.
+applies suppressions afterwards (comments, and ARM ``metadata`` matched through
+``Finding.resource``, which is the symbol of the registry or consumer the finding is about).
 """
 
 from __future__ import annotations
@@ -255,16 +254,12 @@ class Subject:
         owner: Registry | Consumer | None = None,
         fix: Edit | None = None,
     ) -> Finding:
-        owner = owner or self.registry
-        reason = owner.suppressed.get(rule)
         return Finding(
             rule=rule,
             severity=RULES[rule].severity,
             span=span,
             message=message,
-            resource=owner.symbol,
-            suppressed=reason is not None,
-            suppression_reason=reason or "",
+            resource=(owner or self.registry).symbol,
             fix=fix,
         )
 
