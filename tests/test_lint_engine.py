@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -9,26 +8,11 @@ import pytest
 from acr_trusted.lint import engine
 from acr_trusted.lint.config import LintConfig
 from acr_trusted.lint.engine import RELEVANT, discover, format_of, lint
-from acr_trusted.lint.findings import RULES, Finding, Severity
+from acr_trusted.lint.findings import Finding, Severity
 from acr_trusted.lint.model import FileModel, LoadContext, ParseError, Registry, Span
 
 from .conftest import CORPUS
-
-MARK = re.compile(r"EXPECT (ACRT\d{3})")
-
-
-class FakeLoader:
-    """Records what it is asked to load; declares a registry named by the file."""
-
-    def __init__(self, fmt: str) -> None:
-        self.fmt = fmt
-        self.loaded: list[tuple[Path, str]] = []
-
-    def load(self, path: Path, text: str, ctx: LoadContext) -> FileModel:
-        self.loaded.append((path, text))
-        display = ctx.display_path(path)
-        registry = Registry("acr", Span.point(display, 1))
-        return FileModel(display, self.fmt, registries=(registry,), text=text)
+from .lint_fakes import FakeLoader, fakes, marker_check, write
 
 
 class ExplodingLoader:
@@ -36,36 +20,10 @@ class ExplodingLoader:
         raise KeyError("resources")
 
 
-def marker_check(model: FileModel, *, strict: bool = False) -> list[Finding]:
-    """A finding for every ``EXPECT ACRTnnn`` in the text, at that line and column."""
-    out = []
-    for number, line in enumerate(model.text.splitlines(), 1):
-        for match in MARK.finditer(line):
-            rule = match.group(1)
-            span = Span(model.path, number, match.start() + 1, number, match.end())
-            out.append(Finding(rule, RULES[rule].severity, span, f"{rule} here", "acr"))
-    if strict:
-        out.append(Finding("ACRT099", Severity.WARNING, Span.point(model.path, 1), "unknown"))
-    return out
-
-
-def fakes() -> dict[str, FakeLoader]:
-    return {fmt: FakeLoader(fmt) for fmt in ("arm", "bicep", "terraform")}
-
-
 def run(paths: list[Path], config: LintConfig | None = None, **kw: object) -> engine.LintResult:
     kw.setdefault("loaders", fakes())
     kw.setdefault("check", marker_check)
     return lint(paths, config=config or LintConfig(), **kw)  # type: ignore[arg-type]
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_bytes(text.encode())
-    return path
 
 
 @pytest.fixture
