@@ -263,3 +263,99 @@ def union(values: Sequence[Value], *, span: Span | None) -> Value:
                     items.append(item)
         return computed(items, values, expression=expression, span=span)
     return unknown_from(values, expression=expression, span=span)
+
+
+class EvaluationError(Exception):
+    """An expression that would fail at deployment (e.g. an attribute of null): ``try`` skips it."""
+
+
+def try_(attempts: Sequence[Callable[[], Value]], *, span: Span | None) -> Value:
+    """HCL ``try``: the first attempt that does not fail; unknown once one cannot be decided.
+
+    Each attempt evaluates one argument and raises :class:`EvaluationError` where Terraform
+    would raise an error.
+    """
+    for attempt in attempts:
+        try:
+            value = attempt()
+        except EvaluationError:
+            continue
+        if not value.known:
+            return unknown_from((value,), expression=value.expression or "try(...)", span=span)
+        return value
+    return Value.unknown("try(...)", span)
+
+
+def lookup(container: Value, key: Value, default: Value | None, *, span: Span | None) -> Value:
+    """HCL ``lookup(map, key, default)``: the default when the key is missing."""
+    args = (container, key) if default is None else (container, key, default)
+    expression = _expr("lookup", args)
+    name = key.text()
+    if not container.known or name is None or not isinstance(container.value, Mapping):
+        return unknown_from(args, expression=expression, span=span)
+    if any(k == name for k in container.value):
+        return member(container, name, span=span)
+    if default is None:
+        return unknown_from(args, expression=expression, span=span)
+    return evolve(default, depends_on=default.depends_on | _deps(args))
+
+
+def to_bool(operand: Value, *, span: Span | None) -> Value:
+    """HCL ``tobool``: booleans and the strings ``"true"``/``"false"``; null stays null."""
+    expression = _expr("tobool", (operand,))
+    if operand.known and plain(operand) is None:
+        return computed(None, (operand,), expression=expression, span=span)
+    result = truthy(operand)
+    if result is None:
+        return unknown_from((operand,), expression=expression, span=span)
+    return computed(result, (operand,), expression=expression, span=span)
+
+
+def to_string(operand: Value, *, span: Span | None) -> Value:
+    """HCL ``tostring``: scalars become strings (bools as ``true``/``false``); null stays null."""
+    expression = _expr("tostring", (operand,))
+    data = plain(operand) if operand.known else None
+    if not operand.known or isinstance(data, (list, dict)):
+        return unknown_from((operand,), expression=expression, span=span)
+    if data is None:
+        return computed(None, (operand,), expression=expression, span=span)
+    text = ("true" if data else "false") if isinstance(data, bool) else str(data)
+    return computed(text, (operand,), expression=expression, span=span)
+
+
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+}
+
+
+def _number(value: Value) -> float | None:
+    data = plain(value) if value.known else None
+    if isinstance(data, bool) or not isinstance(data, (int, float)):
+        return None
+    return data
+
+
+def compare(left: Value, operator: str, right: Value, *, span: Span | None) -> Value:
+    """``<``, ``<=``, ``>``, ``>=`` on numbers (``length(x) > 0 ? 1 : 0``); unknown otherwise."""
+    expression = f"{left.expression} {operator} {right.expression}"
+    a, b = _number(left), _number(right)
+    if a is None or b is None or operator not in _COMPARISONS:
+        return unknown_from((left, right), expression=expression, span=span)
+    return computed(_COMPARISONS[operator](a, b), (left, right), expression=expression, span=span)
+
+
+def arithmetic(left: Value, operator: str, right: Value, *, span: Span | None) -> Value:
+    """``+``, ``-``, ``*`` on numbers (counts such as ``length(a) + 1``); unknown otherwise."""
+    expression = f"{left.expression} {operator} {right.expression}"
+    a, b = _number(left), _number(right)
+    if a is None or b is None or operator not in _ARITHMETIC:
+        return unknown_from((left, right), expression=expression, span=span)
+    return computed(_ARITHMETIC[operator](a, b), (left, right), expression=expression, span=span)

@@ -1,0 +1,376 @@
+"""Terraform source as a small positioned tree: blocks, attributes and expressions.
+
+python-hcl2 renders expressions back to strings and drops positions, so we walk its raw Lark
+parse tree instead (parsed with ``propagate_positions``): every expression keeps its file, line,
+column and, for literals that ``--fix`` may rewrite, its character offsets. ``.tf.json`` files
+and plan JSON are read into the same shape by :mod:`acr_trusted.lint.terraform_json`, so the
+evaluator and the resource readers do not care which syntax a module was written in.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+from acr_trusted.lint.model import Span
+
+
+class Kind(str, enum.Enum):
+    LITERAL = "literal"  # value: str | int | float | bool | None
+    TEMPLATE = "template"  # children: literal and interpolated parts
+    NAME = "name"  # value: the identifier
+    ATTR = "attr"  # children: (object,), value: attribute name
+    INDEX = "index"  # children: (object, key)
+    CALL = "call"  # value: function name, children: arguments
+    CONDITIONAL = "conditional"  # children: (condition, when_true, when_false)
+    BINARY = "binary"  # value: operator, children: (left, right)
+    UNARY = "unary"  # value: operator, children: (operand,)
+    TUPLE = "tuple"
+    OBJECT = "object"  # keys: key expressions, children: values
+    OPAQUE = "opaque"  # for expressions, splats, directives: never evaluated
+
+
+@frozen
+class Expr:
+    kind: Kind
+    span: Span
+    text: str
+    value: Any = None
+    children: tuple[Expr, ...] = ()
+    keys: tuple[Expr, ...] = ()
+
+    def walk(self) -> list[Expr]:
+        """This expression and every sub-expression, depth first."""
+        out = [self]
+        for child in (*self.keys, *self.children):
+            out.extend(child.walk())
+        return out
+
+
+@frozen
+class Attribute:
+    name: str
+    expr: Expr
+    span: Span
+
+
+@frozen
+class Block:
+    type: str
+    labels: tuple[str, ...]
+    body: Body
+    span: Span  # the header: from the block type to its opening brace
+
+
+@frozen
+class Body:
+    attributes: Mapping[str, Attribute] = field(factory=dict)
+    blocks: tuple[Block, ...] = ()
+
+    def expr(self, name: str) -> Expr | None:
+        attribute = self.attributes.get(name)
+        return attribute.expr if attribute else None
+
+    def blocks_of(self, block_type: str) -> tuple[Block, ...]:
+        return tuple(b for b in self.blocks if b.type == block_type)
+
+
+class HclSyntaxError(Exception):
+    """The text is not valid HCL: where and why, in the parser's words."""
+
+    def __init__(self, line: int, column: int, reason: str) -> None:
+        super().__init__(f"{line}:{column}: {reason}")
+        self.line = line
+        self.column = column
+        self.reason = reason
+
+
+class Positions:
+    """Offsets to 1-based line/column for one text, and spans in that text's file."""
+
+    def __init__(self, path: str, text: str) -> None:
+        from acr_trusted.lint.arm_json import Positions as LineIndex
+
+        self.path = path
+        self.text = text
+        self._index = LineIndex(text)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        return self._index.line_col(offset)
+
+    def span(self, start: int, end: int, *, fixable: bool = False) -> Span:
+        """The span of ``text[start:end]`` (end exclusive)."""
+        end = max(end, start + 1)
+        line, column = self.line_col(start)
+        end_line, end_column = self.line_col(end - 1)
+        if fixable:
+            return Span(self.path, line, column, end_line, end_column, start, end)
+        return Span(self.path, line, column, end_line, end_column)
+
+
+_HEREDOC = re.compile(r"<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n(.*?)\r?\n?[ \t]*\1\s*\Z", re.S)
+_OPERATOR = re.compile(r"(==|!=|<=|>=|&&|\|\||[<>+\-*/%])\s*\Z")
+
+
+def parse_hcl(positions: Positions) -> Body:
+    """Parse HCL text into a :class:`Body`; raises :class:`HclSyntaxError` with line/column."""
+    import hcl2
+    from lark.exceptions import (
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+    )
+
+    text = positions.text
+    # A BOM is legal in front of a .tf file; blank it without moving any offset.
+    source = " " + text[1:] if text.startswith("\ufeff") else text
+    try:
+        tree = hcl2.parses_to_tree(source)
+    except UnexpectedCharacters as exc:
+        pos = exc.pos_in_stream or 0
+        char = source[pos] if pos < len(source) else ""
+        raise HclSyntaxError(exc.line, exc.column, f"unexpected character {char!r}") from None
+    except UnexpectedToken as exc:
+        token = exc.token
+        if token.type == "$END":
+            line, column = positions.line_col(max(len(text) - 1, 0))
+            raise HclSyntaxError(line, column, "unexpected end of file") from None
+        expected = ", ".join(sorted(exc.expected)[:6])
+        shown = str(token).strip().splitlines()[0][:30] if str(token).strip() else ""
+        reason = f"unexpected {token.type} {shown!r}" + (
+            f" (expected one of: {expected})" if expected else ""
+        )
+        raise HclSyntaxError(token.line or 1, token.column or 1, reason) from None
+    except UnexpectedEOF:
+        line, column = positions.line_col(max(len(text) - 1, 0))
+        raise HclSyntaxError(line, column, "unexpected end of file") from None
+    except UnexpectedInput as exc:  # any other Lark input error
+        raise HclSyntaxError(exc.line, exc.column, "invalid HCL") from None
+    return _HclReader(positions).body(tree.children[0])
+
+
+def parse_hcl_expression(source: str, span: Span) -> Expr:
+    """Parse an expression found inside a JSON string (``"${var.x}"``); every node gets ``span``.
+
+    Raises :class:`HclSyntaxError` when the string is not a valid template.
+    """
+    text = "x = " + source
+    positions = Positions(span.path, text)
+    body = parse_hcl(positions)
+    expr = body.expr("x")
+    if expr is None:
+        raise HclSyntaxError(span.line, span.column, "invalid template")
+    return _HclReader(positions, fixed=span).rebase(expr)
+
+
+def _trees(node: Any) -> list[Any]:
+    from lark import Tree
+
+    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+
+
+class _HclReader:
+    def __init__(self, positions: Positions, fixed: Span | None = None) -> None:
+        self.positions = positions
+        self.fixed = fixed
+
+    def rebase(self, expr: Expr) -> Expr:
+        """Give every node the fixed span (expressions parsed out of JSON strings)."""
+        assert self.fixed is not None
+        return Expr(
+            expr.kind,
+            self.fixed,
+            expr.text,
+            expr.value,
+            tuple(self.rebase(c) for c in expr.children),
+            tuple(self.rebase(k) for k in expr.keys),
+        )
+
+    def _bounds(self, node: Any) -> tuple[int, int]:
+        from lark import Token
+
+        if isinstance(node, Token):
+            return node.start_pos or 0, node.end_pos or 0
+        meta = node.meta
+        if meta.empty:
+            return 0, 0
+        return meta.start_pos, meta.end_pos
+
+    def span(self, node: Any, *, fixable: bool = False) -> Span:
+        start, end = self._bounds(node)
+        return self.positions.span(start, end, fixable=fixable)
+
+    def source(self, node: Any) -> str:
+        start, end = self._bounds(node)
+        return self.positions.text[start:end]
+
+    def body(self, node: Any) -> Body:
+        attributes: dict[str, Attribute] = {}
+        blocks: list[Block] = []
+        for child in _trees(node):
+            if child.data == "attribute":
+                name = self.name(child.children[0])
+                expr = self.expr(_trees(child)[-1])
+                attributes[name] = Attribute(name, expr, self.span(child))
+            elif child.data == "block":
+                blocks.append(self.block(child))
+        return Body(attributes, tuple(blocks))
+
+    def block(self, node: Any) -> Block:
+        from lark import Token
+
+        parts = _trees(node)
+        block_type = self.name(parts[0])
+        labels = tuple(
+            self.string_text(p) if p.data == "string" else self.name(p) for p in parts[1:-1]
+        )
+        brace = next(c for c in node.children if isinstance(c, Token) and c.type == "LBRACE")
+        start, _ = self._bounds(node)
+        header = self.positions.span(start, brace.end_pos or start + 1)
+        return Block(block_type, labels, self.body(parts[-1]), header)
+
+    def name(self, node: Any) -> str:
+        from lark import Token
+
+        token = node if isinstance(node, Token) else node.children[0]
+        return str(token)
+
+    def string_text(self, node: Any) -> str:
+        return "".join(str(part.children[0]) for part in _trees(node))
+
+    def expr(self, node: Any) -> Expr:
+        from lark import Token
+
+        if isinstance(node, Token):
+            return self._make(Kind.OPAQUE, node)
+        handler: Callable[[Any], Expr] | None = getattr(self, f"_x_{node.data}", None)
+        if handler is None:
+            return self._make(Kind.OPAQUE, node)
+        return handler(node)
+
+    def _make(
+        self,
+        kind: Kind,
+        node: Any,
+        value: Any = None,
+        children: tuple[Expr, ...] = (),
+        keys: tuple[Expr, ...] = (),
+        *,
+        fixable: bool = False,
+    ) -> Expr:
+        span = self.fixed or self.span(node, fixable=fixable)
+        return Expr(kind, span, self.source(node), value, children, keys)
+
+    def _x_expr_term(self, node: Any) -> Expr:
+        return self.expr(_trees(node)[0])
+
+    def _x_conditional(self, node: Any) -> Expr:
+        parts = tuple(self.expr(t) for t in _trees(node))
+        return self._make(Kind.CONDITIONAL, node, children=parts)
+
+    def _x_binary_op(self, node: Any) -> Expr:
+        left, term = _trees(node)[:2]
+        operator_node, right = _trees(term)[:2]
+        match = _OPERATOR.search(str(operator_node.children[0]))
+        operator = match.group(1) if match else "?"
+        return self._make(Kind.BINARY, node, operator, (self.expr(left), self.expr(right)))
+
+    def _x_unary_op(self, node: Any) -> Expr:
+        operator = str(node.children[0]).strip()
+        return self._make(Kind.UNARY, node, operator, (self.expr(_trees(node)[0]),))
+
+    def _x_int_lit(self, node: Any) -> Expr:
+        return self._make(Kind.LITERAL, node, int(str(node.children[0])), fixable=True)
+
+    def _x_float_lit(self, node: Any) -> Expr:
+        return self._make(Kind.LITERAL, node, float(str(node.children[0])), fixable=True)
+
+    def _x_literal_value(self, node: Any) -> Expr:
+        word = str(node.children[0])
+        value = {"true": True, "false": False, "null": None}[word]
+        return self._make(Kind.LITERAL, node, value, fixable=True)
+
+    def _x_identifier(self, node: Any) -> Expr:
+        return self._make(Kind.NAME, node, str(node.children[0]))
+
+    def _x_keyword(self, node: Any) -> Expr:
+        return self._make(Kind.NAME, node, str(node.children[0]))
+
+    def _x_string(self, node: Any) -> Expr:
+        from hcl2.utils import process_escape_sequences
+        from lark import Tree
+
+        parts: list[Expr] = []
+        literal = True
+        for part in _trees(node):
+            inner = part.children[0]
+            if isinstance(inner, Tree):  # an interpolation or a directive
+                literal = False
+                if inner.data == "interpolation":
+                    parts.append(self.expr(_trees(inner)[0]))
+                else:
+                    parts.append(self._make(Kind.OPAQUE, inner))
+                continue
+            raw = str(inner)
+            if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):  # $${ and %%{
+                text = raw[1:]
+            else:
+                text = process_escape_sequences(raw)
+            parts.append(self._make(Kind.LITERAL, part, text))
+        if literal:
+            value = "".join(str(p.value) for p in parts)
+            return self._make(Kind.LITERAL, node, value, fixable=True)
+        return self._make(Kind.TEMPLATE, node, children=tuple(parts))
+
+    def _heredoc(self, node: Any) -> Expr:
+        match = _HEREDOC.match(str(node.children[0]))
+        text = match.group(2) if match else ""
+        return self._make(Kind.LITERAL, node, text)
+
+    _x_heredoc_template = _heredoc
+    _x_heredoc_template_trim = _heredoc
+
+    def _x_tuple(self, node: Any) -> Expr:
+        items = tuple(self.expr(t) for t in _trees(node))
+        return self._make(Kind.TUPLE, node, children=items)
+
+    def _x_object(self, node: Any) -> Expr:
+        keys: list[Expr] = []
+        values: list[Expr] = []
+        for element in _trees(node):
+            key_node, value_node = _trees(element)[:2]
+            key = self.expr(_trees(key_node)[0])
+            if key.kind is Kind.NAME:  # `{ a = 1 }`: a bare key is a string
+                key = Expr(Kind.LITERAL, key.span, key.text, key.value)
+            keys.append(key)
+            values.append(self.expr(value_node))
+        return self._make(Kind.OBJECT, node, children=tuple(values), keys=tuple(keys))
+
+    def _x_function_call(self, node: Any) -> Expr:
+        names = [self.name(t) for t in _trees(node) if t.data == "identifier"]
+        arguments = next((t for t in _trees(node) if t.data == "arguments"), None)
+        args = tuple(self.expr(t) for t in _trees(arguments)) if arguments is not None else ()
+        expands = arguments is not None and any(
+            str(c) == "..." for c in arguments.children if not hasattr(c, "data")
+        )
+        if expands:  # f(list...) spreads its last argument: not something we evaluate
+            return self._make(Kind.OPAQUE, node)
+        return self._make(Kind.CALL, node, "::".join(names), args)
+
+    def _x_index_expr_term(self, node: Any) -> Expr:
+        target, index = _trees(node)[:2]
+        if index.data == "short_index":  # a.0
+            key = self._make(Kind.LITERAL, index, int(str(index.children[-1])))
+        else:
+            key = self.expr(_trees(index)[0])
+        return self._make(Kind.INDEX, node, children=(self.expr(target), key))
+
+    def _x_get_attr_expr_term(self, node: Any) -> Expr:
+        target, get_attr = _trees(node)[:2]
+        name = self.name(_trees(get_attr)[0])
+        return self._make(Kind.ATTR, node, name, (self.expr(target),))
