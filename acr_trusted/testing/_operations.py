@@ -52,16 +52,21 @@ def start_operation(
 
 def get_operation_status(request: ArmRequest, state: State) -> ArmResponse:
     operation_id = request.params["operation"]
-    operation = state.poll_operation(operation_id)
-    if operation is None:
-        raise ArmError(404, "OperationNotFound", f"The operation '{operation_id}' was not found.")
-    if operation.api_version != request.api_version:
-        raise ArmError(
-            400,
-            "InvalidApiVersionParameter",
-            f"The api-version '{request.api_version}' is invalid for operation '{operation_id}'. "
-            f"The supported versions are '{operation.api_version}'.",
-        )
+    with state.lock:
+        known = state.operations.get(operation_id.lower())
+        if known is None:
+            raise ArmError(
+                404, "OperationNotFound", f"The operation '{operation_id}' was not found."
+            )
+        if known.api_version != request.api_version:
+            raise ArmError(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{request.api_version}' is invalid for operation "
+                f"'{operation_id}'. The supported versions are '{known.api_version}'.",
+            )
+        state.poll_operation(operation_id)  # advances ``known`` in place
+        operation = known
     body: Json = {
         "id": request.path,
         "name": operation.operation_id,
