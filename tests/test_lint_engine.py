@@ -264,7 +264,7 @@ def test_parse_errors_become_acrt000_once(chdir: Path) -> None:
     (finding,) = run([Path("a.bicep")], loaders={"bicep": Broken()}).findings
     assert finding.rule == "ACRT000"
     assert (finding.span.line, finding.span.column) == (1, 20)
-    assert finding.message == "a.bicep:1:20: expected '}'"
+    assert finding.message == "cannot parse a.bicep:1:20: expected '}'"
 
     def reports_it(model: FileModel, *, strict: bool = False) -> list[Finding]:
         span = model.errors[0].span

@@ -159,7 +159,7 @@ def _parse_error(display: str, reason: str, line: int = 1, column: int = 1) -> F
         "ACRT000",
         RULES["ACRT000"].severity,
         Span.point(display, line, column),
-        f"{display}:{line}:{column}: {reason}",
+        f"cannot parse {display}:{line}:{column}: {reason}",
     )
 
 
