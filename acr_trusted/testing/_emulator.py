@@ -201,8 +201,7 @@ class LocalAzure:
         if default_action is not None or rules:
             properties["networkRuleSet"] = {"defaultAction": default_action or "Allow"}
             properties["networkRuleSet"]["ipRules"] = rules
-        checked = _registries.validated_properties(properties)
-        sku_name = _registries.CREATE_BODY.fields["sku"].check({"name": sku}, "sku")["name"]
+        sku_name, checked = _registries.validated_seed(sku, properties)
         with self.state.lock:
             if _registries.find_by_name(self.state, name):
                 raise ValueError(f"a registry named {name!r} already exists")

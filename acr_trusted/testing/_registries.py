@@ -205,13 +205,14 @@ def build_registry(
     return resource
 
 
-def validated_properties(properties: Json) -> Json:
-    """Seed-time check of registry properties (raises ``ValueError`` with the ARM message)."""
+def validated_seed(sku: str, properties: Json) -> tuple[str, Json]:
+    """Seed-time check of a SKU and properties (``ValueError`` with the REST API's message)."""
     try:
         checked: Json = PROPERTIES.check(properties, "properties")
+        sku_name: str = _SKU.check({"name": sku}, "sku")["name"]
     except ArmError as exc:
         raise ValueError(exc.message) from None
-    return checked
+    return sku_name, checked
 
 
 def _apply_update(resource: Json, update: Json) -> None:
