@@ -376,3 +376,32 @@ def test_report_ok_for_allowed() -> None:
     report: BypassReport = evaluate_bypass(PRIVATE_BYPASS, "ml")
     assert report.ok
     assert report.codes == ("bypass-on",)
+
+
+def test_every_reason_code_is_documented() -> None:
+    """docs/sdk.md explains each reason code evaluate_bypass can produce."""
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "sdk.md").read_text()
+    identities = [
+        None,
+        ConsumerIdentity(None, None),
+        ConsumerIdentity(IdentityKind.SYSTEM_ASSIGNED, PRINCIPAL),
+        ConsumerIdentity(IdentityKind.USER_ASSIGNED, PRINCIPAL),
+    ]
+    codes: set[str] = set()
+    for posture in [*POSTURES.values(), ABAC]:
+        for service in TrustedService:
+            for identity in identities:
+                for grants in ([], [_grant("AcrPull")], [_grant("AcrPush")]):
+                    for pool in (False, True):
+                        report = evaluate_bypass(
+                            posture, service, grants, identity=identity, agent_pool=pool
+                        )
+                        codes.update(report.codes)
+    documented = {c for c in codes if f"`{c}`" in docs}
+    by_pattern = {c for c in codes if c.startswith(("has-", "no-")) and c.endswith("-role")}
+    assert codes - documented - by_pattern == set()
+    assert {"`has-<permission>-role`", "`no-<permission>-role`"} <= {
+        word for word in docs.split() if word.startswith("`")
+    }
