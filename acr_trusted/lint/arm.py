@@ -288,6 +288,9 @@ def _moved(value: Value, path: str, here: Span) -> Value:
     elif isinstance(data, list):
         data = [_moved(v, path, here) if isinstance(v, Value) else v for v in data]
     span = value.span if value.span is not None and value.span.path == path else here
+    given = value.origin.span
+    if span is here and given is not None and given.path == path:
+        span = Span(path, given.line, given.column, given.end_line, given.end_column)
     return evolve(value, value=data, span=span)
 
 
@@ -571,7 +574,9 @@ class _Walker:
         args = call.args
         low = call.name.lower()
         if low == "reference" and args and isinstance(args[0], Str):
-            return place.level.symbols.get(args[0].value)
+            symbol = place.level.symbols.get(args[0].value)
+            if symbol is not None:
+                return symbol
         for i, arg in enumerate(args):
             if not isinstance(arg, Str):
                 continue
@@ -584,6 +589,9 @@ class _Walker:
                 return _expr_target(args[at]) if at < len(args) else None
             if low == "concat" and i > 0 and text.startswith(".azurecr.io"):
                 return _expr_target(args[i - 1])
+            match = _REGISTRY_ID.search(arg.value)
+            if match:  # an evaluated resource id inside an unknown call, e.g. reference(id)
+                return _Target(name=match.group(1))
         return None
 
     def link(self, pending: _Pending) -> Consumer:
@@ -608,24 +616,23 @@ class _Walker:
 
 def _private_endpoint(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) -> None:
     """One consumer per (manual) private link service connection that targets a registry."""
+    connections: list[Value] = []
     for path in (
         "properties.privateLinkServiceConnections",
         "properties.manualPrivateLinkServiceConnections",
     ):
-        connections = w.resolve(node, path, place)
-        if connections is None or not connections.known or not isinstance(connections.value, list):
-            continue
-        for i, connection in enumerate(connections.value):
-            if not isinstance(connection, Value):
-                continue
-            props = evaluate.member(connection, "properties", span=connection.span, safe=True)
-            service = evaluate.member(props, "privateLinkServiceId", span=props.span, safe=True)
-            w.consumer(
-                ConsumerKind.PRIVATE_ENDPOINT,
-                node,
-                symbol if len(connections.value) == 1 else f"{symbol}[{i}]",
-                w.target_of(service, place),
-            )
+        found = w.resolve(node, path, place)
+        if found is not None and found.known and isinstance(found.value, list):
+            connections += [c for c in found.value if isinstance(c, Value)]
+    for i, connection in enumerate(connections):
+        props = evaluate.member(connection, "properties", span=connection.span, safe=True)
+        service = evaluate.member(props, "privateLinkServiceId", span=props.span, safe=True)
+        w.consumer(
+            ConsumerKind.PRIVATE_ENDPOINT,
+            node,
+            symbol if len(connections) == 1 else f"{symbol}[{i}]",
+            w.target_of(service, place),
+        )
 
 
 def _task(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) -> None:
@@ -875,27 +882,31 @@ def _identity_use(kind: Value | None) -> Value:
 
 
 def _credential_identity(credential: Value, group_identity: Value | None) -> Value:
-    """How a container group authenticates to one registry."""
+    """How a container group authenticates to one registry.
+
+    ``identity`` is a user-assigned identity's resource id (or ``[system]``); when it is an
+    expression, the group's own ``identity.type`` tells which kind it can be.
+    """
     span = credential.span
     username = evaluate.member(credential, "username", span=span, safe=True)
     identity = evaluate.member(credential, "identity", span=span, safe=True)
-    if not (username.known and identity.known):
-        return Value.unknown("imageRegistryCredentials", span)
+    if not username.known:
+        return Value.unknown(username.expression or "imageRegistryCredentials.username", span)
     if username.value is not None:
         return Value.of(IdentityUse.ADMIN_CREDENTIALS.value, span)
-    if identity.value is None:
+    if identity.known and identity.value is None:
         return Value.of(IdentityUse.NONE.value, span)
-    text = str(identity.value).lower()
+    text = str(identity.value if identity.known else identity.expression).lower()
+    group = (group_identity.text() or "").lower() if group_identity is not None else ""
     if "userassignedidentities" in text:
         return Value.of(IdentityUse.USER_ASSIGNED.value, span)
     if text in ("[system]", "system"):
         return Value.of(IdentityUse.SYSTEM_ASSIGNED.value, span)
-    group = _identity_use(group_identity)
-    return (
-        group
-        if group.known and group.value != IdentityUse.NONE.value
-        else Value.unknown("imageRegistryCredentials.identity", span)
-    )
+    if "userassigned" in group:
+        return Value.of(IdentityUse.USER_ASSIGNED.value, span)
+    if "systemassigned" in group:
+        return Value.of(IdentityUse.SYSTEM_ASSIGNED.value, span)
+    return Value.unknown(identity.expression or "imageRegistryCredentials.identity", span)
 
 
 def _custom_registries(credentials: Value | None) -> Value:
@@ -905,9 +916,13 @@ def _custom_registries(credentials: Value | None) -> Value:
     if not credentials.known or not isinstance(credentials.value, dict):
         return Value.unknown(credentials.expression or "customRegistries", credentials.span)
     entries: list[dict[str, Any]] = []
-    for server, entry in evaluate.plain(credentials).items():
-        identity = entry.get("identity") if isinstance(entry, dict) else None
-        entries.append({"login_server": server, "identity": identity})
+    for server, entry in credentials.value.items():
+        if not isinstance(entry, Value):
+            continue
+        identity = evaluate.member(entry, "identity", span=entry.span, safe=True)
+        if not identity.known:
+            return Value.unknown(identity.expression, credentials.span)
+        entries.append({"login_server": server, "identity": evaluate.plain(identity)})
     return evolve(credentials, value=entries)
 
 
