@@ -23,7 +23,7 @@ from attrs import evolve, frozen
 
 from acr_trusted.lint import evaluate as E
 from acr_trusted.lint.model import Origin, OriginKind, RegistryLink, Span, Value
-from acr_trusted.lint.terraform_syntax import Attribute, Block, Expr, Kind
+from acr_trusted.lint.terraform_syntax import Attribute, Block, Body, Expr, Kind
 
 REGISTRY_TYPE = "microsoft.containerregistry/registries"
 _REGISTRY_ID = re.compile(r"/providers/microsoft\.containerregistry/registries/([^/\s\"'?]+)", re.I)
@@ -74,6 +74,14 @@ def address(block: Block) -> str:
     return ".".join(block.labels)
 
 
+def meta_instances(body: Body, scope: Scope) -> list[tuple[Scope, bool]]:
+    """The instances a resource or module block declares through ``count`` / ``for_each``."""
+    found = instances(body.expr("count"), "count", scope)
+    if found is None:
+        found = instances(body.expr("for_each"), "for_each", scope)
+    return [(scope, True)] if found is None else found
+
+
 def resource_type_of(block: Block, scope: Scope) -> str:
     """``azurerm_*`` type, or for azapi the ARM type in lower case (``microsoft.x/y``)."""
     kind = block.labels[0]
@@ -114,6 +122,8 @@ class Instance:
         self.call = call
         self.load_child = load_child
         self.depth = depth
+        self.conditional = False  # the module call has a count/for_each we cannot decide
+        self.anchored = True  # report at the root call site (False: plan modules keep spans)
         self._vars: dict[str, Value] = {}
         self._locals: dict[str, Value] = {}
         self._busy: set[str] = set()
@@ -123,7 +133,7 @@ class Instance:
     @property
     def anchor(self) -> Span | None:
         """Where this instance's findings are reported in the linted file: its root call site."""
-        if self.parent is None or self.call is None:
+        if self.parent is None or self.call is None or not self.anchored:
             return None
         return self.parent.anchor or self.call.span
 
@@ -264,6 +274,8 @@ class KnownCall:
     """A module call answered from acr-trusted's table (see :mod:`known_modules`)."""
 
     source: str
+    inputs: Mapping[str, Value]
+    conditional: bool = False
 
 
 @frozen
@@ -297,23 +309,27 @@ def iteration(key: Any, element: Any) -> Value:
     return Value.of({"key": Value.of(key), "value": wrap})
 
 
-def instances(expr: Expr | None, kind: str, scope: Scope) -> list[tuple[Scope, bool]] | None:
+def instances(
+    expr: Expr | None, kind: str, scope: Scope, iterator: str = "each"
+) -> list[tuple[Scope, bool]] | None:
     """The scopes of each instance a ``count``/``for_each`` creates, and whether it is certain.
 
     ``None`` when there is no meta-argument (one certain instance). An unknown collection
     gives one uncertain instance whose iterator is unknown; an empty one gives none.
+    ``iterator`` names the iteration variable (``each``, or a dynamic block's iterator).
     """
     if expr is None:
         return None
     value = evaluate(expr, scope)
-    name = "count" if kind == "count" else "each"
+    name = "count" if kind == "count" else iterator
+    undecided = Value.unknown(expr.text, expr.span, depends_on=value.depends_on)
     if not value.known:
-        return [(scope.bind(name, Value.unknown(expr.text, expr.span)), False)]
+        return [(scope.bind(name, undecided), False)]
     data = value.value
     if kind == "count":
         number = E.plain(value)
         if isinstance(number, bool) or not isinstance(number, (int, float)):
-            return [(scope.bind(name, Value.unknown(expr.text, expr.span)), False)]
+            return [(scope.bind(name, undecided), False)]
         indexes = range(int(number))
         elements: list[tuple[Any, Any]] = [(i, Value.of({"index": Value.of(i)})) for i in indexes]
         return [(scope.bind(name, v), True) for _, v in elements[:_MAX_INSTANCES]]
@@ -324,7 +340,7 @@ def instances(expr: Expr | None, kind: str, scope: Scope) -> list[tuple[Scope, b
     elif data is None:
         pairs = []
     else:
-        return [(scope.bind(name, Value.unknown(expr.text, expr.span)), False)]
+        return [(scope.bind(name, undecided), False)]
     certain = len(pairs) <= _MAX_INSTANCES
     return [(scope.bind(name, iteration(k, v)), certain) for k, v in pairs[:_MAX_INSTANCES]]
 
@@ -678,3 +694,13 @@ def link_of(expr: Expr | None, scope: Scope) -> RegistryLink:
     if links:
         return links[0]
     return link_from_text(evaluate(expr, scope).text() if expr else None)
+
+
+def public_access(value: Value) -> Value:
+    """Terraform's ``public_network_access_enabled`` (bool) as ARM's ``publicNetworkAccess``."""
+    if not value.known:
+        return evolve(value, alternatives=tuple(public_access(v) for v in value.alternatives))
+    flag = E.truthy(value)
+    if flag is None:  # null: the provider default applies
+        return value
+    return evolve(value, value="Enabled" if flag else "Disabled")

@@ -1,0 +1,722 @@
+"""Registries and their consumers, read from the resources of a Terraform module instance.
+
+Each reader turns one resource block (one instance of its ``count`` / ``for_each``) into
+:class:`Registry` or :class:`Consumer` objects, with values in ARM terms
+(``public_network_access_enabled = false`` is ``publicNetworkAccess: 'Disabled'``). Spans point
+at the linted file: a literal written in place keeps its own span (``--fix`` may rewrite it),
+anything else is anchored at the attribute that uses it, or, inside a module, at the module call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from attrs import evolve
+
+from acr_trusted.lint import evaluate as E
+from acr_trusted.lint.known_modules import find_known_module
+from acr_trusted.lint.model import (
+    ABSENT,
+    Consumer,
+    ConsumerKind,
+    IdentityUse,
+    Origin,
+    OriginKind,
+    Registry,
+    RegistryLink,
+    RegistryProperty,
+    Span,
+    Value,
+    link_matches,
+)
+from acr_trusted.lint.terraform_eval import (
+    REGISTRY_TYPE,
+    Instance,
+    KnownCall,
+    Scope,
+    address,
+    evaluate,
+    instances,
+    link_from_text,
+    link_of,
+    meta_instances,
+    public_access,
+    registry_links,
+    resource_type_of,
+)
+from acr_trusted.lint.terraform_syntax import Block, Body, Expr, Kind
+
+_TASKS_PATCH = re.compile(r"networkRuleBypassAllowedForTasks[\"']?\s*[=:]\s*[\"']?true", re.I)
+_MANAGED_IDENTITY = re.compile(
+    r"azurerm_user_assigned_identity\.[\w-]+(\[[^\]]*\])?\.principal_id"
+    r"|identity(\[0\]|\.0)\.principal_id|kubelet_identity(\[0\]|\.0)\.object_id"
+)
+_NAME_OPTION = re.compile(r"(?:--name|-n)\s+[\"']?([A-Za-z0-9]{5,50})\b")
+_WEB_APPS = frozenset(
+    {
+        "azurerm_linux_web_app",
+        "azurerm_windows_web_app",
+        "azurerm_linux_function_app",
+        "azurerm_windows_function_app",
+        "azurerm_linux_web_app_slot",
+        "azurerm_windows_web_app_slot",
+        "azurerm_app_service",
+        "azurerm_function_app",
+    }
+)
+_SCRIPT_ATTRIBUTES = {
+    "azurerm_resource_deployment_script_azure_cli": "script_content",
+    "azurerm_resource_deployment_script_azure_power_shell": "script_content",
+}
+# ARM property path of a registry body -> the property the rules read
+_ARM_PATHS: dict[RegistryProperty, tuple[str, ...]] = {
+    p: tuple(p.value.split(".")) for p in RegistryProperty
+}
+
+
+def read_instance(
+    instance: Instance, only_path: str | None = None
+) -> tuple[list[Registry], list[Consumer]]:
+    """Everything ``instance`` declares; for the root, only what ``only_path`` declares.
+
+    Consumers declared elsewhere in the module are kept when they touch a registry of
+    ``only_path`` (a private endpoint in ``pe.tf`` restricts the registry in ``main.tf``).
+    """
+    reader = _Reader(instance)
+    for block in instance.module.resources:
+        reader.resource(block)
+    for call in instance.module.calls:
+        if only_path is None or call.span.path == only_path:
+            reader.module_call(call)
+    registries, consumers = reader.registries, reader.consumers
+    if only_path is None:
+        return registries, consumers
+    mine = [r for r in registries if r.span.path == only_path or _called_from(r, only_path)]
+    kept = [
+        c
+        for c in consumers
+        if c.span.path == only_path or any(link_matches(c.link, r) for r in mine)
+    ]
+    return mine, kept
+
+
+def _called_from(registry: Registry, path: str) -> bool:
+    return registry.via is not None and registry.span.path == path
+
+
+class _Reader:
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.registries: list[Registry] = []
+        self.consumers: list[Consumer] = []
+
+    # -- spans and values -------------------------------------------------------------------
+
+    def span(self, own: Span) -> Span:
+        return self.instance.anchor or own
+
+    def anchored(self, value: Value, at: Span) -> Value:
+        """Keep a value's own span when it is written in the linted file, else use ``at``."""
+        own = value.span
+        in_place = (
+            own is not None
+            and own.path == self.instance.root_path
+            and value.origin.kind in (OriginKind.LITERAL, OriginKind.PARAMETER_VALUE)
+        )
+        if in_place:
+            return value
+        target = self.instance.anchor or _plain_span(at)
+        return evolve(value, span=target)
+
+    def value(self, body: Body, name: str, scope: Scope) -> Value | None:
+        expr = body.expr(name)
+        if expr is None:
+            return None
+        return self.anchored(evaluate(expr, scope), expr.span)
+
+    # -- blocks -----------------------------------------------------------------------------
+
+    def resource(self, block: Block) -> None:
+        kind = block.labels[0]
+        reader = _READERS.get(kind)
+        if kind.startswith("azapi_"):
+            reader = _AZAPI_READERS.get(resource_type_of(block, self.instance.scope()))
+            if kind == "azapi_update_resource" and reader is _Reader.azapi_registry:
+                reader = _Reader.azapi_patch
+        elif kind in _WEB_APPS:
+            reader = _Reader.web_app
+        if reader is None:
+            return
+        for scope, certain in meta_instances(block.body, self.instance.scope()):
+            reader(self, block, scope, not certain or self.instance.conditional)
+
+    def module_call(self, call: Block) -> None:
+        name = call.labels[0]
+        child = self.instance.child(name)
+        if isinstance(child, KnownCall):
+            self.known_module(call, child)
+        elif isinstance(child, Instance):
+            registries, consumers = read_instance(child)
+            self.registries.extend(self._via_inputs(call, child, registries, consumers))
+            self.consumers.extend(consumers)
+
+    def _via_inputs(
+        self,
+        call: Block,
+        child: Instance,
+        registries: list[Registry],
+        consumers: list[Consumer],
+    ) -> Iterator[Registry]:
+        """Module registries; AVM modules create private endpoints from ``private_endpoints``.
+
+        When the module's own private endpoint resources are not on disk (or not linked),
+        the AVM interface convention counts the entries of the ``private_endpoints`` input.
+        """
+        given = child.inputs.get("private_endpoints")
+        for registry in registries:
+            linked = any(
+                c.kind is ConsumerKind.PRIVATE_ENDPOINT and link_matches(c.link, registry)
+                for c in consumers
+            )
+            if given is not None and not linked and len(registries) == 1:
+                count = E.length(given, span=given.span)
+                registry = evolve(registry, private_endpoint_count=count)
+            yield registry
+
+    def known_module(self, call: Block, known: KnownCall) -> None:
+        entry = find_known_module(known.source)
+        if entry is None:
+            return
+        span = self.span(call.span)
+        built = entry.build(known.inputs, span)
+        name = built.name
+        self.registries.append(
+            Registry(
+                symbol=self.instance.public(f"module.{call.labels[0]}"),
+                span=span,
+                name=name,
+                properties=built.properties,
+                private_endpoint_count=built.private_endpoint_count,
+                via=(
+                    f"module '{known.source}' (inputs' defaults from acr-trusted's "
+                    "known-module table)"
+                ),
+                conditional=known.conditional or self.instance.conditional,
+                login_server=_login_server(name),
+                format="terraform",
+            )
+        )
+
+    def add_registry(
+        self,
+        block: Block,
+        scope: Scope,
+        conditional: bool,
+        properties: dict[RegistryProperty, Value],
+        api_version: tuple[str, Span] | None = None,
+    ) -> None:
+        name = self.value(block.body, "name", scope) or ABSENT
+        via = self.instance.label or None
+        self.registries.append(
+            Registry(
+                symbol=self.instance.public(address(block)),
+                span=self.span(block.span),
+                name=name,
+                api_version=api_version[0] if api_version else None,
+                api_version_span=self.span(api_version[1]) if api_version else None,
+                properties=properties,
+                via=via,
+                conditional=conditional,
+                login_server=_login_server(name),
+                format="terraform",
+            )
+        )
+
+    def add_consumer(
+        self,
+        kind: ConsumerKind,
+        block: Block,
+        link: RegistryLink,
+        attributes: Mapping[str, Value],
+        span: Span | None = None,
+    ) -> None:
+        if link.empty:
+            return
+        self.consumers.append(
+            Consumer(
+                kind=kind,
+                symbol=self.instance.consumer_symbol(address(block)),
+                span=self.span(span or block.span),
+                link=link,
+                attributes=dict(attributes),
+            )
+        )
+
+    # -- azurerm ----------------------------------------------------------------------------
+
+    def container_registry(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body = block.body
+        props: dict[RegistryProperty, Value] = {}
+        simple = {
+            RegistryProperty.SKU: "sku",
+            RegistryProperty.BYPASS_OPTIONS: "network_rule_bypass_option",
+            RegistryProperty.TASKS_BYPASS: "network_rule_bypass_for_tasks_enabled",
+            RegistryProperty.ROLE_ASSIGNMENT_MODE: "role_assignment_mode",
+        }
+        for prop, attribute in simple.items():
+            value = self.value(body, attribute, scope)
+            if value is not None:
+                props[prop] = value
+        access = self.value(body, "public_network_access_enabled", scope)
+        if access is not None:
+            props[RegistryProperty.PUBLIC_NETWORK_ACCESS] = public_access(access)
+        for rule_set, rule_scope, certain in expand(body, "network_rule_set", scope):
+            self.network_rule_set(props, rule_set, rule_scope, certain)
+            break  # only one network_rule_set block is allowed
+        self.add_registry(block, scope, conditional, props)
+
+    def network_rule_set(
+        self, props: dict[RegistryProperty, Value], body: Body, scope: Scope, certain: bool
+    ) -> None:
+        found: dict[RegistryProperty, Value] = {}
+        action = self.value(body, "default_action", scope)
+        if action is not None:
+            found[RegistryProperty.DEFAULT_ACTION] = action
+        for prop, block_type, key in (
+            (RegistryProperty.IP_RULES, "ip_rule", "ip_range"),
+            (RegistryProperty.VIRTUAL_NETWORK_RULES, "virtual_network", "subnet_id"),
+        ):
+            rules = expand(body, block_type, scope)
+            if not rules:
+                continue
+            items = [self.value(rule, key, s) or ABSENT for rule, s, _ in rules]
+            texts = [v.text() or v.expression or "?" for v in items]
+            value = Value.of(texts, items[0].span, expression=block_type)
+            if not all(sure for _, _, sure in rules):
+                value = _maybe(value, Value.of([], origin=Origin(OriginKind.ABSENT)))
+            found[prop] = value
+        for prop, value in found.items():
+            props[prop] = value if certain else _maybe(value, ABSENT)
+
+    def task(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body = block.body
+        link = link_of(body.expr("container_registry_id"), scope)
+        identities = [
+            self.value(b, "type", s) or ABSENT for b, s, _ in expand(body, "identity", scope)
+        ]
+        customs: list[dict[str, Any]] = []
+        for credential, cred_scope, _ in expand(body, "registry_credential", scope):
+            for custom, custom_scope, _ in expand(credential, "custom", cred_scope):
+                server_expr = custom.expr("login_server")
+                identity = self.value(custom, "identity", custom_scope)
+                customs.append(
+                    {
+                        "login_server": self.login_server_of(server_expr, custom_scope),
+                        "identity": identity.text() if identity else None,
+                    }
+                )
+        agent_pool = self.value(body, "agent_pool_name", scope) or Value.of(
+            None, origin=Origin(OriginKind.ABSENT)
+        )
+        attributes = {
+            "identity": _identity_use(identities[0] if identities else None),
+            "agent_pool": agent_pool,
+            "custom_registries": Value.of(customs, block.span),
+            "name": self.value(body, "name", scope) or ABSENT,
+        }
+        self.add_consumer(ConsumerKind.TASK, block, link, attributes)
+
+    def login_server_of(self, expr: Expr | None, scope: Scope) -> str | None:
+        """A login server as written, or the one of the registry it references."""
+        if expr is None:
+            return None
+        text = evaluate(expr, scope).text()
+        if text:
+            return text
+        for link in registry_links(expr, scope):
+            return link.login_server or (f"{link.name}.azurecr.io" if link.name else link.symbol)
+        return None
+
+    def agent_pool(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body = block.body
+        link = link_of(body.expr("container_registry_id"), scope)
+        if link.empty:
+            name_expr = body.expr("container_registry_name")
+            links = registry_links(name_expr, scope)
+            name = evaluate(name_expr, scope).text() if name_expr else None
+            link = links[0] if links else RegistryLink(name=name)
+        self.add_consumer(ConsumerKind.AGENT_POOL, block, link, {})
+
+    def private_endpoint(self, block: Block, scope: Scope, conditional: bool) -> None:
+        for connection, con_scope, _ in expand(block.body, "private_service_connection", scope):
+            names = evaluate(connection.expr("subresource_names"), con_scope)
+            data = E.plain(names) if names.known else None
+            if isinstance(data, list) and not any(str(n).lower() == "registry" for n in data):
+                continue
+            link = link_of(connection.expr("private_connection_resource_id"), con_scope)
+            self.add_consumer(ConsumerKind.PRIVATE_ENDPOINT, block, link, {})
+
+    def container_group(self, block: Block, scope: Scope, conditional: bool) -> None:
+        for credential, cred_scope, _ in expand(block.body, "image_registry_credential", scope):
+            link = link_of(credential.expr("server"), cred_scope)
+            if credential.expr("user_assigned_identity_id") is not None:
+                use = IdentityUse.USER_ASSIGNED
+            elif credential.expr("username") is not None or credential.expr("password") is not None:
+                use = IdentityUse.ADMIN_CREDENTIALS
+            else:
+                use = IdentityUse.UNKNOWN
+            attributes = {"identity": Value.of(use.value, self.span(block.span))}
+            self.add_consumer(ConsumerKind.CONTAINER_GROUP, block, link, attributes)
+
+    def ml_workspace(self, block: Block, scope: Scope, conditional: bool) -> None:
+        link = link_of(block.body.expr("container_registry_id"), scope)
+        self.add_consumer(ConsumerKind.ML_WORKSPACE, block, link, {})
+
+    def web_app(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body = block.body
+        settings = _object_member(body.expr("app_settings"))
+        candidates: list[tuple[Expr | None, Scope]] = [
+            (settings("DOCKER_REGISTRY_SERVER_URL"), scope)
+        ]
+        uses_identity: Value | None = None
+        for site, site_scope, _ in expand(body, "site_config", scope):
+            for stack, stack_scope, _ in expand(site, "application_stack", site_scope):
+                candidates.insert(0, (stack.expr("docker_registry_url"), stack_scope))
+                candidates.append((stack.expr("docker_image_name"), stack_scope))
+                candidates.append((stack.expr("docker_image"), stack_scope))
+            candidates.append((site.expr("linux_fx_version"), site_scope))
+            candidates.append((site.expr("windows_fx_version"), site_scope))
+            uses_identity = self.value(
+                site, "container_registry_use_managed_identity", site_scope
+            ) or self.value(site, "acr_use_managed_identity_credentials", site_scope)
+        link, image = RegistryLink(), ABSENT
+        for expr, expr_scope in candidates:
+            if expr is None:
+                continue
+            found = link_of(expr, expr_scope)
+            if not found.empty and link.empty:
+                link = found
+            if image is ABSENT and expr in (c for c, _ in candidates[1:]):
+                image = self.anchored(evaluate(expr, expr_scope), expr.span)
+        pull = self.value(body, "vnet_image_pull_enabled", scope)
+        if pull is None:
+            over_vnet = settings("WEBSITE_PULL_IMAGE_OVER_VNET")
+            pull = (
+                self.anchored(
+                    E.to_bool(evaluate(over_vnet, scope), span=over_vnet.span), over_vnet.span
+                )
+                if over_vnet
+                else None
+            )
+        attributes = {
+            "vnet_image_pull": pull or Value.of(False, origin=Origin(OriginKind.ABSENT)),
+            "uses_managed_identity": uses_identity
+            or Value.of(False, origin=Origin(OriginKind.ABSENT)),
+            "image": image,
+        }
+        self.add_consumer(ConsumerKind.WEB_APP, block, link, attributes)
+
+    def role_assignment(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body = block.body
+        link = link_of(body.expr("scope"), scope)
+        role = self.value(body, "role_definition_name", scope)
+        if role is None or (role.known and role.value is None):
+            role = self.value(body, "role_definition_id", scope) or role
+        attributes = {
+            "role": role or ABSENT,
+            "principal_type": self.value(body, "principal_type", scope) or ABSENT,
+            "principal_is_managed_identity": _managed_identity(body.expr("principal_id"), scope),
+        }
+        self.add_consumer(ConsumerKind.ROLE_ASSIGNMENT, block, link, attributes)
+
+    def script_runner(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body = block.body
+        scripts: list[Expr] = []
+        attribute = _SCRIPT_ATTRIBUTES.get(block.labels[0])
+        if attribute and body.expr(attribute) is not None:
+            scripts.append(body.expr(attribute))  # type: ignore[arg-type]
+        for provisioner in body.blocks_of("provisioner"):
+            command = provisioner.body.expr("command")
+            if command is not None:
+                scripts.append(command)
+        for script in scripts:
+            self.patch_script(block, script, scope)
+
+    def patch_script(self, block: Block, script: Expr, scope: Scope) -> None:
+        """A script that runs ``az resource update ... networkRuleBypassAllowedForTasks=true``."""
+        text = script.text
+        value = evaluate(script, scope).text()
+        if not (_TASKS_PATCH.search(text) or (value and _TASKS_PATCH.search(value))):
+            return
+        links = registry_links(script, scope)
+        link = links[0] if links else link_from_text(value or text)
+        if link.empty:
+            match = _NAME_OPTION.search(value or "")
+            link = RegistryLink(name=match.group(1)) if match else link
+        patched = {
+            RegistryProperty.TASKS_BYPASS.value: Value.of(True, self.span(_plain_span(script.span)))
+        }
+        attributes = {
+            "properties": Value.of(patched, self.span(block.span)),
+            "source": Value.of("deployment-script"),
+        }
+        self.add_consumer(ConsumerKind.REGISTRY_PATCH, block, link, attributes)
+
+    # -- azapi ------------------------------------------------------------------------------
+
+    def azapi_body(self, block: Block, scope: Scope) -> tuple[Value, Expr | None]:
+        expr = block.body.expr("body")
+        if (
+            expr is not None
+            and expr.kind is Kind.CALL
+            and expr.value == "jsonencode"
+            and len(expr.children) == 1
+        ):
+            expr = expr.children[0]
+        value = evaluate(expr, scope) if expr is not None else Value.of({})
+        text = value.text()
+        if text is not None:  # azapi 1.x: a JSON string
+            try:
+                value = Value.of(json.loads(text), value.span)
+            except ValueError:
+                value = Value.unknown(text, value.span)
+        return value, expr
+
+    def arm_properties(self, body: Value, at: Span) -> dict[RegistryProperty, Value]:
+        props: dict[RegistryProperty, Value] = {}
+        for prop, path in _ARM_PATHS.items():
+            found = _dig(body, path)
+            if found is None:
+                continue
+            if prop in (RegistryProperty.IP_RULES, RegistryProperty.VIRTUAL_NETWORK_RULES):
+                found = _rule_texts(found)
+            props[prop] = self.anchored(found, at)
+        return props
+
+    def azapi_registry(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body, expr = self.azapi_body(block, scope)
+        props = self.arm_properties(body, expr.span if expr else block.span)
+        type_expr = block.body.expr("type")
+        type_text = evaluate(type_expr, scope).text() or ""
+        api = (
+            (type_text.split("@", 1)[1], type_expr.span) if "@" in type_text and type_expr else None
+        )
+        self.add_registry(block, scope, conditional, props, api)
+
+    def azapi_patch(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body, expr = self.azapi_body(block, scope)
+        props = self.arm_properties(body, expr.span if expr else block.span)
+        if not props:
+            return
+        link = link_of(block.body.expr("resource_id"), scope)
+        if link.empty:
+            link = RegistryLink(name=(self.value(block.body, "name", scope) or ABSENT).text())
+        attributes = {
+            "properties": Value.of({p.value: v for p, v in props.items()}, self.span(block.span)),
+            "source": Value.of("azapi_update_resource"),
+        }
+        self.add_consumer(ConsumerKind.REGISTRY_PATCH, block, link, attributes)
+
+    def azapi_task(self, block: Block, scope: Scope, conditional: bool) -> None:
+        body, _ = self.azapi_body(block, scope)
+        link = link_of(block.body.expr("parent_id"), scope)
+        identity_blocks = expand(block.body, "identity", scope)
+        identity = (
+            self.value(identity_blocks[0][0], "type", identity_blocks[0][1])
+            if identity_blocks
+            else _dig(body, ("identity", "type"))
+        )
+        customs = _dig(body, ("properties", "credentials", "customRegistries"))
+        registries: list[dict[str, Any]] = []
+        if customs is not None and customs.known and isinstance(customs.value, Mapping):
+            for server, credential in customs.value.items():
+                who = _dig(
+                    credential if isinstance(credential, Value) else Value.of(credential),
+                    ("identity",),
+                )
+                registries.append({"login_server": server, "identity": who.text() if who else None})
+        type_text = evaluate(block.body.expr("type"), scope).text() or ""
+        attributes = {
+            "identity": _identity_use(identity),
+            "agent_pool": _dig(body, ("properties", "agentPoolName"))
+            or Value.of(None, origin=Origin(OriginKind.ABSENT)),
+            "custom_registries": Value.of(registries, block.span),
+            "api_version": Value.of(type_text.split("@", 1)[1] if "@" in type_text else None),
+            "name": self.value(block.body, "name", scope) or ABSENT,
+        }
+        self.add_consumer(ConsumerKind.TASK, block, link, attributes)
+
+    def azapi_agent_pool(self, block: Block, scope: Scope, conditional: bool) -> None:
+        link = link_of(block.body.expr("parent_id"), scope)
+        self.add_consumer(ConsumerKind.AGENT_POOL, block, link, {})
+
+    def azapi_private_endpoint(self, block: Block, scope: Scope, conditional: bool) -> None:
+        connections = _expr_path(
+            block.body.expr("body"), ("properties", "privateLinkServiceConnections")
+        )
+        for connection in (
+            connections.children if connections and connections.kind is Kind.TUPLE else ()
+        ):
+            target = _expr_path(connection, ("properties", "privateLinkServiceId"))
+            self.add_consumer(ConsumerKind.PRIVATE_ENDPOINT, block, link_of(target, scope), {})
+
+    def azapi_script(self, block: Block, scope: Scope, conditional: bool) -> None:
+        script = _expr_path(block.body.expr("body"), ("properties", "scriptContent"))
+        if script is not None:
+            self.patch_script(block, script, scope)
+
+
+Reader = Callable[[_Reader, Block, Scope, bool], None]
+
+_READERS: dict[str, Reader] = {
+    "azurerm_container_registry": _Reader.container_registry,
+    "azurerm_container_registry_task": _Reader.task,
+    "azurerm_container_registry_agent_pool": _Reader.agent_pool,
+    "azurerm_private_endpoint": _Reader.private_endpoint,
+    "azurerm_container_group": _Reader.container_group,
+    "azurerm_machine_learning_workspace": _Reader.ml_workspace,
+    "azurerm_role_assignment": _Reader.role_assignment,
+    "null_resource": _Reader.script_runner,
+    "terraform_data": _Reader.script_runner,
+    **dict.fromkeys(_SCRIPT_ATTRIBUTES, _Reader.script_runner),
+}
+_AZAPI_READERS: dict[str, Reader] = {
+    REGISTRY_TYPE: _Reader.azapi_registry,
+    f"{REGISTRY_TYPE}/tasks": _Reader.azapi_task,
+    f"{REGISTRY_TYPE}/agentpools": _Reader.azapi_agent_pool,
+    "microsoft.network/privateendpoints": _Reader.azapi_private_endpoint,
+    "microsoft.resources/deploymentscripts": _Reader.azapi_script,
+}
+
+
+def expand(body: Body, block_type: str, scope: Scope) -> list[tuple[Body, Scope, bool]]:
+    """The nested blocks of a type, static and ``dynamic``: (body, scope, certain)."""
+    found: list[tuple[Body, Scope, bool]] = [
+        (b.body, scope, True) for b in body.blocks_of(block_type)
+    ]
+    for dynamic in body.blocks_of("dynamic"):
+        if dynamic.labels != (block_type,):
+            continue
+        contents = dynamic.body.blocks_of("content")
+        if not contents:
+            continue
+        iterator_expr = dynamic.body.expr("iterator")
+        iterator = str(iterator_expr.value) if iterator_expr is not None else block_type
+        expanded = instances(dynamic.body.expr("for_each"), "for_each", scope, iterator)
+        for item_scope, certain in expanded or [(scope, False)]:
+            found.append((contents[0].body, item_scope, certain))
+    return found
+
+
+def _maybe(value: Value, otherwise: Value) -> Value:
+    """A value that exists only if an undecided ``for_each`` / ``count`` creates its block."""
+    unknown = Value.unknown(
+        value.expression or "dynamic block", value.span, depends_on=value.depends_on
+    )
+    return evolve(unknown, alternatives=(value, otherwise))
+
+
+def _plain_span(span: Span) -> Span:
+    return Span(span.path, span.line, span.column, span.end_line, span.end_column)
+
+
+def _login_server(name: Value) -> str | None:
+    text = name.text()
+    return f"{text.lower()}.azurecr.io" if text else None
+
+
+def _identity_use(kind: Value | None) -> Value:
+    """A managed identity ``type`` as :class:`IdentityUse` text (system wins when both)."""
+    if kind is None or (kind.known and kind.value is None):
+        return Value.of(IdentityUse.NONE.value, origin=Origin(OriginKind.ABSENT))
+    text = kind.text()
+    if text is None:
+        return Value.unknown(kind.expression or "identity type", kind.span)
+    lowered = text.lower()
+    use = (
+        IdentityUse.SYSTEM_ASSIGNED
+        if "systemassigned" in lowered
+        else IdentityUse.USER_ASSIGNED
+        if "userassigned" in lowered
+        else IdentityUse.NONE
+    )
+    return evolve(kind, value=use.value)
+
+
+def _managed_identity(expr: Expr | None, scope: Scope) -> Value:
+    """Does ``principal_id`` name a managed identity (a UAMI, or a resource's identity block)?"""
+    if expr is None:
+        return ABSENT
+    text = expr.text.replace(" ", "")
+    if _MANAGED_IDENTITY.search(text):
+        return Value.of(True, expr.span, expression=expr.text, origin=E.COMPUTED)
+    value = evaluate(expr, scope)
+    if value.known or not value.depends_on:  # a literal id, or another resource's attribute
+        return Value.of(False, expr.span, expression=expr.text, origin=E.COMPUTED)
+    return Value.unknown(expr.text, expr.span, depends_on=value.depends_on)
+
+
+def _dig(value: Value, path: Sequence[str]) -> Value | None:
+    """``value.a.b``; ``None`` when a step is missing (the property is absent)."""
+    current = value
+    for step in path:
+        if not current.known:
+            return Value.unknown(
+                current.expression or ".".join(path), current.span, depends_on=current.depends_on
+            )
+        data = current.value
+        if not isinstance(data, Mapping):
+            return None
+        key = next((k for k in data if k.lower() == step.lower()), None)
+        if key is None:
+            return None
+        current = E.member(current, key, span=current.span)
+    return current
+
+
+def _rule_texts(rules: Value) -> Value:
+    """ARM ``ipRules`` / ``virtualNetworkRules`` as a list of their values / subnet ids."""
+    if not rules.known or not isinstance(rules.value, list):
+        return rules
+    texts = []
+    for rule in rules.value:
+        data = E.plain(rule) if isinstance(rule, Value) else rule
+        if isinstance(data, Mapping):
+            texts.append(str(data.get("value") or data.get("id") or "?"))
+        else:
+            texts.append(str(data))
+    return evolve(rules, value=texts)
+
+
+def _expr_path(expr: Expr | None, path: Sequence[str]) -> Expr | None:
+    """The sub-expression at ``path`` in an object literal (through ``jsonencode``)."""
+    node = expr
+    for step in path:
+        if (
+            node is not None
+            and node.kind is Kind.CALL
+            and node.value == "jsonencode"
+            and node.children
+        ):
+            node = node.children[0]
+        if node is None or node.kind is not Kind.OBJECT:
+            return None
+        node = next(
+            (
+                v
+                for k, v in zip(node.keys, node.children, strict=True)
+                if k.kind is Kind.LITERAL and str(k.value).lower() == step.lower()
+            ),
+            None,
+        )
+    return node
+
+
+def _object_member(expr: Expr | None) -> Callable[[str], Expr | None]:
+    def get(key: str) -> Expr | None:
+        return _expr_path(expr, (key,))
+
+    return get
