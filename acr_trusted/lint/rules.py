@@ -154,8 +154,13 @@ class Subject:
     # -- where, and in whose words -----------------------------------------------------------
     def at(self, value: Value | None = None) -> Span:
         """The value's span when it is in this file, else the registry (or module call site)."""
-        if value is not None and value.span is not None and value.span.path == self.model.path:
-            return value.span
+        return self.first_here(value.span if value is not None else None)
+
+    def first_here(self, *spans: Span | None) -> Span:
+        """The first span in this file, else the registry's (for a module, the call site)."""
+        for span in spans:
+            if span is not None and span.path == self.model.path:
+                return span
         return self.registry.span
 
     def name(self, prop: RegistryProperty) -> str:
@@ -419,7 +424,7 @@ def unsafe_bypass_default(s: Subject) -> Iterator[Outcome]:
     state = "is" if s.restricted else "can be"
     yield s.finding(
         "ACRT005",
-        s.at(bypass),
+        s.first_here(bypass.origin.span, bypass.span),  # the default is what to change
         f"{s.name(P.BYPASS_OPTIONS)} of registry '{s.symbol}' defaults to None "
         f"({s.source(bypass)}) and the registry {state} network-restricted, which blocks the "
         "trusted services; default it to AzureServices or set it explicitly",
