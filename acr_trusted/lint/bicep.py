@@ -1,0 +1,643 @@
+"""Bicep loader: ``.bicep`` and ``.bicepparam`` files -> :class:`~acr_trusted.lint.model.FileModel`.
+
+The file is parsed with acr-trusted's Bicep grammar (derived from pycep-parser's, see
+:mod:`acr_trusted.lint.bicep_grammar`), its declarations are indexed
+(:mod:`acr_trusted.lint.bicep_syntax`) and the expressions that matter are evaluated on demand
+(:mod:`acr_trusted.lint.bicep_eval`) with the parameters' defaults or the values given.
+
+- Registries: ``Microsoft.ContainerRegistry/registries`` resources (``existing`` ones are only
+  references), local modules (``module x './acr.bicep'``, evaluated with the arguments of the
+  call, reported at the call site) and well-known registry modules that are not on disk
+  (:mod:`acr_trusted.lint.known_modules`).
+- Consumers (:mod:`acr_trusted.lint.bicep_consumers`): private endpoints, tasks and agent pools,
+  container groups, ML workspaces, web apps, role assignments, deployment scripts that switch on
+  the tasks bypass; as resources or as the common Azure Verified Module calls.
+- Parameter files: a linted ``.bicepparam`` reports its template's registries at the ``using``
+  line; a linted template takes values from ``ctx.param_files`` (``.bicepparam`` whose ``using``
+  names it, ARM parameter JSON whose parameters it all declares) and from a ``main.bicepparam``
+  beside it that says ``using 'main.bicep'``.
+
+Public entry points: :func:`handles`, :func:`load` and :func:`evaluate_template`; the last lets
+another loader (the ARM loader, for CARML ``.test/*.parameters.json`` next to ``deploy.bicep``)
+evaluate a Bicep template with parameter values it read itself::
+
+    model = evaluate_template(template_path, {"acrSku": Value.of("Premium", span)}, ctx,
+                              report_at=span_of_the_parameter_file)
+
+``load`` never raises for bad input: a file that cannot be parsed yields a model with one
+:class:`~acr_trusted.lint.model.ParseError` (line:col and the parser's reason).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from attrs import evolve, frozen
+
+from acr_trusted.lint import evaluate as ev
+from acr_trusted.lint.bicep_consumers import (
+    consumers_of_resource,
+    only_registry_links,
+    shape_from_params,
+)
+from acr_trusted.lint.bicep_eval import (
+    REGISTRY_TYPE,
+    Evaluator,
+    Obj,
+    Ref,
+    bind,
+    lookup,
+    qualify,
+    ref_of,
+    unwrap_body,
+    with_ref,
+)
+from acr_trusted.lint.bicep_syntax import (
+    BicepSyntaxError,
+    Module,
+    Resource,
+    Template,
+    read_template,
+)
+from acr_trusted.lint.known_modules import find_known_module
+from acr_trusted.lint.model import (
+    Consumer,
+    FileModel,
+    LoadContext,
+    Origin,
+    OriginKind,
+    ParseError,
+    Registry,
+    RegistryLink,
+    RegistryProperty,
+    Span,
+    Value,
+)
+
+FORMAT = "bicep"
+_TABLE_NOTE = "inputs' defaults from acr-trusted's known-module table"
+MAX_MODULE_DEPTH = 8
+MAX_READ = 1_000_000  # loadTextContent() reads at most this many characters
+_LOCAL_MODULE = re.compile(r"^\.{0,2}/|^[^:]+\.(bicep|json)$", re.IGNORECASE)
+
+
+def handles(path: Path) -> bool:
+    return path.suffix.lower() in (".bicep", ".bicepparam")
+
+
+def load(path: Path, text: str, ctx: LoadContext) -> FileModel:
+    display = ctx.display_path(path)
+    try:
+        template = read_template(text, display)
+    except BicepSyntaxError as failure:
+        return FileModel(display, FORMAT, errors=(failure.error,), text=text)
+    loader = _Loader(ctx)
+    try:
+        if path.suffix.lower() == ".bicepparam":
+            result = loader.param_file(path, template)
+        else:
+            result = loader.template(path, template, _param_values(path, ctx, loader))
+    except RecursionError:
+        error = ParseError(Span.point(display, 1), "expressions nested too deeply to evaluate")
+        return FileModel(display, FORMAT, errors=(error,), text=text)
+    return FileModel(
+        display, FORMAT, result.registries, result.consumers, errors=result.errors, text=text
+    )
+
+
+def evaluate_template(
+    path: Path,
+    params: Mapping[str, Value],
+    ctx: LoadContext,
+    *,
+    report_at: Span | None = None,
+) -> FileModel:
+    """Evaluate the Bicep template at ``path`` with ``params`` (name -> Value).
+
+    With ``report_at``, registries and consumers are reported there (for a parameter file), and
+    their ``via`` names the template; otherwise at their declarations in the template. A
+    template that cannot be read or parsed yields an empty model.
+    """
+    display = ctx.display_path(path)
+    loader = _Loader(ctx)
+    template = loader.read(path)
+    if template is None:
+        return FileModel(display, FORMAT)
+    try:
+        result = loader.template(path, template, params)
+    except RecursionError:
+        return FileModel(display, FORMAT)
+    if report_at is not None:
+        result = result.moved(report_at, f"template '{display}'")
+    return FileModel(report_at.path if report_at else display, FORMAT, *result.parts())
+
+
+_Parts = tuple[tuple[Registry, ...], tuple[Consumer, ...]]
+
+
+@frozen
+class _Result:
+    """What one evaluated template contributes, with scope-qualified symbols (see _qualify)."""
+
+    scope: int
+    registries: tuple[Registry, ...] = ()
+    consumers: tuple[Consumer, ...] = ()
+    errors: tuple[ParseError, ...] = ()
+
+    def parts(self) -> tuple[tuple[Registry, ...], tuple[Consumer, ...], tuple[ParseError, ...]]:
+        return self.registries, self.consumers, self.errors
+
+    def moved(self, span: Span, via: str) -> _Result:
+        return evolve(
+            self,
+            registries=tuple(
+                evolve(r, span=span, via=r.via or via, properties=_unfixable(r.properties, span))
+                for r in self.registries
+            ),
+            consumers=tuple(evolve(c, span=span) for c in self.consumers),
+        )
+
+
+def _unqualify(scope: int, symbol: str | None) -> str | None:
+    prefix = f"@{scope}:"
+    if symbol and symbol.startswith(prefix):
+        return symbol[len(prefix) :]
+    return None
+
+
+def _unfixable(
+    properties: Mapping[RegistryProperty, Value], at: Span
+) -> dict[RegistryProperty, Value]:
+    """Values written in another file keep their place but lose the offsets ``--fix`` uses."""
+    return {key: _strip_offsets(value, at.path) for key, value in properties.items()}
+
+
+def _strip_offsets(value: Value, path: str) -> Value:
+    span = value.span
+    if span is not None and span.path != path and span.start_offset is not None:
+        value = evolve(value, span=evolve(span, start_offset=None, end_offset=None))
+    if isinstance(value.value, Mapping):
+        inner = {
+            k: _strip_offsets(v, path) if isinstance(v, Value) else v
+            for k, v in value.value.items()
+        }
+        value = evolve(value, value=inner)
+    return value
+
+
+class _Loader:
+    """One load: module results cached per (path, arguments); recursion guarded."""
+
+    def __init__(self, ctx: LoadContext) -> None:
+        self.ctx = ctx
+        self._stack: list[Path] = []
+        self._results: dict[tuple[str, str], tuple[_Result, Evaluator]] = {}
+        self._templates: dict[Path, Template | None] = {}
+        self._module_parts: dict[tuple[int, str], _Parts] = {}
+
+    # ---- files
+
+    def read(self, path: Path) -> Template | None:
+        resolved = _resolve(path)
+        if resolved in self._templates:
+            return self._templates[resolved]
+        template: Template | None
+        try:
+            text = self.ctx.read_text(path)
+            template = read_template(text, self.ctx.display_path(path))
+        except (OSError, UnicodeDecodeError, BicepSyntaxError, RecursionError):
+            template = None
+        self._templates[resolved] = template
+        return template
+
+    # ---- a template, finalised for the linted file
+
+    def template(self, path: Path, template: Template, params: Mapping[str, Value]) -> _Result:
+        result, evaluator = self._evaluate(path, template, params)
+        return _finalised(result, evaluator.scope)
+
+    def param_file(self, path: Path, template: Template) -> _Result:
+        """A linted ``.bicepparam``: its template's registries, reported at ``using``."""
+        using = template.using
+        scope_holder = Evaluator(template, {}, host=lambda kind, arg: None)
+        if using is None:
+            return _Result(scope_holder.scope)
+        target_name, using_span = using
+        target = path.parent / target_name
+        main = self.read(target) if target_name.lower().endswith(".bicep") else None
+        if main is None:
+            return _Result(scope_holder.scope)
+        values = _assignments(template, scope_holder, literal=True)
+        result, evaluator = self._evaluate(target, main, values)
+        moved = result.moved(using_span, f"template '{self.ctx.display_path(target)}'")
+        return _finalised(moved, evaluator.scope)
+
+    # ---- evaluation
+
+    def _evaluate(
+        self, path: Path, template: Template, params: Mapping[str, Value]
+    ) -> tuple[_Result, Evaluator]:
+        resolved = _resolve(path)
+        key = (str(resolved), _fingerprint(params))
+        cached = self._results.get(key)
+        if cached is not None:
+            return cached
+        holder: list[Evaluator] = []
+        outputs: dict[str, Value] = {}
+
+        def host(kind: str, arg: str) -> Value | None:
+            evaluator = holder[0]
+            if kind == "read":
+                return self._read_relative(path, arg)
+            module_symbol, _, output = arg.partition(".")
+            if module_symbol not in outputs:
+                self._module(path, evaluator, module_symbol, outputs)
+            value = outputs.get(module_symbol)
+            if value is None or not value.known or not isinstance(value.value, Mapping):
+                return None
+            found = value.value.get(output)
+            return found if isinstance(found, Value) else None
+
+        evaluator = Evaluator(template, params, host=host)
+        holder.append(evaluator)
+        self._stack.append(resolved)
+        try:
+            result = self._collect(path, evaluator, outputs)
+        finally:
+            self._stack.pop()
+        self._results[key] = (result, evaluator)
+        return result, evaluator
+
+    def _read_relative(self, path: Path, relative: str) -> Value | None:
+        try:
+            text = self.ctx.read_text(path.parent / relative)
+        except (OSError, UnicodeDecodeError):
+            return None
+        return Value.of(text[:MAX_READ], expression=f"loadTextContent('{relative}')")
+
+    def _collect(self, path: Path, evaluator: Evaluator, outputs: dict[str, Value]) -> _Result:
+        template = evaluator.template
+        registries: list[Registry] = []
+        consumers: list[Consumer] = []
+        for resource in template.resources.values():
+            if resource.existing:
+                continue
+            kind = resource.type.lower()
+            if kind == REGISTRY_TYPE:
+                registry = _registry(evaluator, resource)
+                if registry is not None:
+                    registries.append(registry)
+                continue
+            deployed = instance(evaluator, resource.body)
+            if deployed is None:
+                continue
+            body = deployed[0]
+            symbol = qualify(evaluator.scope, resource.symbol)
+            parent = _parent_link(evaluator, resource, body)
+            consumers.extend(
+                consumers_of_resource(
+                    evaluator, kind, body, symbol, resource.span, resource.api_version, parent
+                )
+            )
+        for module in template.modules.values():
+            if module.symbol not in outputs:
+                registries_, consumers_ = self._module(path, evaluator, module.symbol, outputs)
+            else:
+                registries_, consumers_ = self._module_parts.get(
+                    (evaluator.scope, module.symbol), ((), ())
+                )
+            registries.extend(registries_)
+            consumers.extend(consumers_)
+        consumers = list(only_registry_links(consumers, registries))
+        return _Result(evaluator.scope, tuple(registries), tuple(consumers))
+
+    def _module(
+        self, path: Path, evaluator: Evaluator, symbol: str, outputs: dict[str, Value]
+    ) -> tuple[tuple[Registry, ...], tuple[Consumer, ...]]:
+        """Evaluate a module call once: its registries, consumers and outputs."""
+        module = evaluator.template.modules[symbol]
+        outputs[symbol] = Value.unknown(f"{symbol}.outputs")  # guards re-entry
+        deployed = instance(evaluator, module.body)
+        if deployed is None:
+            self._module_parts[(evaluator.scope, symbol)] = ((), ())
+            return (), ()
+        body, _, conditional = deployed
+        args = _arguments(evaluator, body)
+        call_symbol = qualify(evaluator.scope, symbol)
+        known = find_known_module(module.path)
+        parts: tuple[tuple[Registry, ...], tuple[Consumer, ...]] = ((), ())
+        if known is not None:
+            built = known.build(args, module.span)
+            registry = Registry(
+                symbol=call_symbol,
+                span=module.span,
+                name=built.name,
+                properties=dict(built.properties),
+                private_endpoint_count=built.private_endpoint_count,
+                via=f"module '{module.path}' ({_TABLE_NOTE})",
+                conditional=conditional,
+                format=FORMAT,
+            )
+            roles = consumers_of_resource(
+                evaluator,
+                "avm-registry-role-assignments",
+                Value.of({"roleAssignments": args.get("roleAssignments", Value.of(None))}),
+                call_symbol,
+                module.span,
+                None,
+                RegistryLink(symbol=call_symbol),
+            )
+            parts = ((registry,), tuple(roles))
+            outputs[symbol] = _registry_outputs(evaluator.scope, symbol, module.span)
+        elif _LOCAL_MODULE.match(module.path):
+            parts = self._local_module(path, evaluator, module, args, conditional, outputs)
+        else:
+            shape = shape_from_params(module.path, args)
+            if shape is not None:
+                kind, obj = shape
+                consumers = consumers_of_resource(
+                    evaluator, kind, obj, call_symbol, module.span, None, None
+                )
+                parts = ((), tuple(consumers))
+            outputs[symbol] = Value.unknown(f"{symbol}.outputs", module.span)
+        self._module_parts[(evaluator.scope, symbol)] = parts
+        return parts
+
+    def _local_module(
+        self,
+        path: Path,
+        evaluator: Evaluator,
+        module: Module,
+        args: dict[str, Value],
+        conditional: bool,
+        outputs: dict[str, Value],
+    ) -> tuple[tuple[Registry, ...], tuple[Consumer, ...]]:
+        target = path.parent / module.path
+        if len(self._stack) >= MAX_MODULE_DEPTH or _resolve(target) in self._stack:
+            return (), ()
+        if target.suffix.lower() != ".bicep":
+            return (), ()
+        template = self.read(target)
+        if template is None:
+            return (), ()
+        inner, inner_eval = self._evaluate(target, template, args)
+        call_symbol = qualify(evaluator.scope, module.symbol)
+        mapping: dict[str, str] = {}
+        registries: list[Registry] = []
+        for registry in inner.registries:
+            inner_plain = registry.symbol.split(":", 1)[-1]
+            outer = call_symbol if len(inner.registries) == 1 else f"{call_symbol}.{inner_plain}"
+            mapping[registry.symbol] = outer
+            registries.append(
+                evolve(
+                    registry,
+                    symbol=outer,
+                    span=module.span,
+                    via=registry.via or f"module '{module.path}'",
+                    conditional=registry.conditional or conditional,
+                    properties=_unfixable(registry.properties, module.span),
+                )
+            )
+        consumers = [
+            evolve(
+                c,
+                span=module.span,
+                link=evolve(c.link, symbol=mapping.get(c.link.symbol or "", c.link.symbol)),
+                attributes={
+                    k: _strip_offsets(v, module.span.path) for k, v in c.attributes.items()
+                },
+            )
+            for c in inner.consumers
+        ]
+        translated: dict[str, Value] = {}
+        for name, node in template.outputs.items():
+            value = inner_eval.value(node, {})
+            translated[name] = _translate(value, mapping, evaluator.scope)
+        outputs[module.symbol] = Value.of(translated, module.span)
+        return tuple(registries), tuple(consumers)
+
+
+def _registry_outputs(scope: int, symbol: str, span: Span) -> Value:
+    """The outputs of a known registry module: references to the registry it creates."""
+    link = RegistryLink(symbol=symbol)
+    outputs: dict[str, Value] = {}
+    for name in ("resourceId", "name", "loginServer", "systemAssignedMIPrincipalId"):
+        ref = Ref(link, f"outputs.{name}", REGISTRY_TYPE, scope)
+        outputs[name] = with_ref(ref, span, f"{symbol}.outputs.{name}", ())
+    return Value.of(outputs, span)
+
+
+def _translate(value: Value, mapping: Mapping[str, str], caller_scope: int) -> Value:
+    """A module output as the caller sees it: references to its registries become the call's."""
+    ref = value.value if not value.known else None
+    if isinstance(ref, Ref) and ref.link.symbol and ref.scope:
+        qualified = qualify(ref.scope, ref.link.symbol)
+        if qualified in mapping:
+            outer = _unqualify(caller_scope, mapping[qualified]) or ref.link.symbol
+            link = evolve(ref.link, symbol=outer)
+            return evolve(value, value=evolve(ref, link=link, scope=caller_scope))
+    if value.alternatives:
+        alternatives = tuple(_translate(a, mapping, caller_scope) for a in value.alternatives)
+        return evolve(value, alternatives=alternatives)
+    return value
+
+
+def _finalised(result: _Result, scope: int) -> _Result:
+    """Strip the linted file's scope from symbols; links into other scopes lose their symbol."""
+    registries = tuple(
+        evolve(r, symbol=_unqualify(scope, r.symbol) or r.symbol.split(":", 1)[-1])
+        for r in result.registries
+    )
+    consumers = tuple(
+        evolve(
+            c,
+            symbol=_unqualify(scope, c.symbol) or c.symbol.split(":", 1)[-1],
+            link=evolve(c.link, symbol=_unqualify(scope, c.link.symbol)),
+        )
+        for c in result.consumers
+    )
+    return evolve(result, registries=registries, consumers=consumers)
+
+
+def instance(evaluator: Evaluator, body_node: Any) -> tuple[Value, dict[str, Value], bool] | None:
+    """Evaluate a resource/module body: (object Value, loop bindings, conditional?).
+
+    A ``[for ...]`` is evaluated once, for its first item (unknown when the items are); the
+    declaration is conditional unless its condition is known true and its loop has items.
+    ``None`` when the loop is known to have no items: nothing is deployed.
+    """
+    node, condition, loop = unwrap_body(body_node)
+    env: dict[str, Value] = {}
+    conditional = False
+    if loop is not None:
+        items = evaluator.value(loop.children[1], {})
+        data = items.value if items.known else None
+        if isinstance(data, (list, Mapping)) and not data:
+            return None
+        if isinstance(data, list):
+            bind(env, loop.children[0], data[0], 0)
+        else:
+            conditional = True
+            for name in loop.children[0].children:
+                env[str(name)] = Value.unknown(str(name), evaluator.source.span_of(name))
+    if condition is not None:
+        decided = ev.truthy(evaluator.value(condition, env))
+        conditional = conditional or decided is not True
+    value = evaluator.body_value(node, env) if not env else evaluator.value(node, env)
+    return value, env, conditional
+
+
+def _registry(evaluator: Evaluator, resource: Resource) -> Registry | None:
+    deployed = instance(evaluator, resource.body)
+    if deployed is None:
+        return None
+    body, _, conditional = deployed
+    properties: dict[RegistryProperty, Value] = {}
+    for prop in RegistryProperty:
+        found = lookup(evaluator, body, prop.value)
+        if found is None:
+            continue
+        if found.known and isinstance(found.value, (list, dict)):
+            found = evolve(found, value=ev.plain(found))
+        properties[prop] = found
+    name = lookup(evaluator, body, "name") or Value.absent()
+    return Registry(
+        symbol=qualify(evaluator.scope, resource.symbol),
+        span=resource.span,
+        name=name,
+        api_version=resource.api_version,
+        api_version_span=resource.type_span,
+        properties=properties,
+        conditional=conditional,
+        format=FORMAT,
+    )
+
+
+def _parent_link(evaluator: Evaluator, resource: Resource, body: Value) -> RegistryLink | None:
+    """The registry a child resource (tasks, agentPools) belongs to."""
+    if resource.parent is not None:
+        return RegistryLink(symbol=qualify(evaluator.scope, resource.parent))
+    parent = lookup(evaluator, body, "parent")
+    if parent is not None:
+        ref = ref_of(parent)
+        if ref is not None and ref.link.symbol and ref.scope:
+            return RegistryLink(symbol=qualify(ref.scope, ref.link.symbol))
+    name = lookup(evaluator, body, "name")
+    if name is None:
+        return None
+    text = name.text()
+    if text and "/" in text:
+        return RegistryLink(name=text.split("/", 1)[0])
+    ref = ref_of(name)
+    if ref is not None and ref.link.symbol and ref.scope:
+        return RegistryLink(symbol=qualify(ref.scope, ref.link.symbol))
+    return RegistryLink(name=ref.link.name) if ref is not None and ref.link.name else None
+
+
+def _arguments(evaluator: Evaluator, body: Value) -> dict[str, Value]:
+    """A module call's ``params`` as name -> Value (computed values named as the input)."""
+    params = lookup(evaluator, body, "params")
+    if params is None or not params.known or not isinstance(params.value, Mapping):
+        return {}
+    out: dict[str, Value] = {}
+    for name, value in params.value.items():
+        if not isinstance(value, Value):
+            continue
+        if value.origin.kind is OriginKind.COMPUTED and value.known:
+            value = value.with_origin(Origin(OriginKind.PARAMETER_VALUE, name, value.span))
+        out[name] = value
+    return out
+
+
+def _assignments(template: Template, evaluator: Evaluator, *, literal: bool) -> dict[str, Value]:
+    """``param x = value`` of a ``.bicepparam``, evaluated in its own scope.
+
+    ``literal``: the param file is the linted file, so a literal may be fixed in place;
+    otherwise values are marked as given by the parameter file.
+    """
+    values: dict[str, Value] = {}
+    for name, (node, span) in template.assignments.items():
+        value = evaluator.value(node, {})
+        if not literal or value.origin.kind is not OriginKind.LITERAL:
+            note = f"the value given for '{name}' in {span.path}:{span.line}"
+            value = value.with_origin(Origin(OriginKind.PARAMETER_VALUE, name, value.span, note))
+        values[name] = value
+    return values
+
+
+def _param_values(path: Path, ctx: LoadContext, loader: _Loader) -> dict[str, Value]:
+    """Values for a linted template from parameter files that point at it."""
+    values: dict[str, Value] = {}
+    candidates = list(ctx.param_files)
+    beside = path.with_name("main.bicepparam")
+    if path.name.lower() == "main.bicep" and beside not in candidates:
+        candidates.append(beside)
+    target = _resolve(path)
+    for candidate in candidates:
+        suffix = candidate.suffix.lower()
+        if suffix == ".bicepparam":
+            params = loader.read(candidate)
+            if params is None or params.using is None:
+                continue
+            if _resolve(candidate.parent / params.using[0]) != target:
+                continue
+            holder = Evaluator(params, {}, host=lambda kind, arg: None)
+            values.update(_assignments(params, holder, literal=False))
+        elif suffix == ".json":
+            values.update(_json_parameters(candidate, ctx, loader, path))
+    return values
+
+
+def _json_parameters(
+    candidate: Path, ctx: LoadContext, loader: _Loader, path: Path
+) -> dict[str, Value]:
+    """An ARM parameter file's values, when the template declares every parameter it sets."""
+    try:
+        data = json.loads(ctx.read_text(candidate).lstrip("\ufeff"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    entries = data.get("parameters") if isinstance(data, dict) else None
+    template = loader.read(path)
+    if not isinstance(entries, dict) or not entries or template is None:
+        return {}
+    if not set(entries) <= set(template.params):
+        return {}
+    display = ctx.display_path(candidate)
+    out: dict[str, Value] = {}
+    for name, entry in entries.items():
+        if isinstance(entry, dict) and "value" in entry:
+            note = f"the value given for '{name}' in {display}"
+            origin = Origin(OriginKind.PARAMETER_VALUE, name, None, note)
+            out[name] = _json_value(entry["value"], origin)
+    return out
+
+
+def _json_value(data: Any, origin: Origin) -> Value:
+    if isinstance(data, dict):
+        obj = Obj({k: _json_value(v, origin) for k, v in data.items()})
+        obj.key_values = {}
+        return Value.of(obj, origin=origin)
+    if isinstance(data, list):
+        return Value.of([_json_value(v, origin) for v in data], origin=origin)
+    return Value.of(data, origin=origin)
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _fingerprint(params: Mapping[str, Value]) -> str:
+    parts = []
+    for name in sorted(params):
+        value = params[name]
+        data = repr(ev.plain(value)) if value.known else f"?{value.expression}{value.value!r}"
+        parts.append(f"{name}={data}")
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()

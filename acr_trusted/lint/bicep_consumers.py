@@ -1,0 +1,399 @@
+"""What touches a registry in a Bicep file: consumers from resources and Azure Verified Modules.
+
+Each extractor reads the ARM-shaped body of a resource (an evaluated object Value) and returns
+:class:`~acr_trusted.lint.model.Consumer` objects with the attributes the rules read (see the
+Consumer docstring). Calls of the common AVM consumer modules (``br/public:avm/...``) are
+translated into the same ARM shape from their parameters (:data:`AVM_CONSUMERS`), so one
+extractor serves the resource and the module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from attrs import evolve
+
+from acr_trusted.lint import evaluate as ev
+from acr_trusted.lint.bicep_eval import REGISTRY_TYPE, Evaluator, Obj, link_of, lookup, ref_of
+from acr_trusted.lint.model import (
+    Consumer,
+    ConsumerKind,
+    IdentityUse,
+    Registry,
+    RegistryLink,
+    RegistryProperty,
+    Span,
+    Value,
+)
+
+_TASKS_BYPASS_ON = re.compile(
+    r"networkRuleBypassAllowedForTasks['\"]?\s*[=:\s]\s*['\"]?true", re.IGNORECASE
+)
+_NAME_OPTION = re.compile(r"(?:--name|-n)\s+['\"]?([A-Za-z0-9]{5,50})\b")
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_IDENTITY_TYPE = "microsoft.managedidentity/userassignedidentities"
+
+
+class _Site:
+    """One resource (or module call) being read: where it is and how to evaluate paths."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        body: Value,
+        symbol: str,
+        span: Span,
+        api_version: str | None,
+        parent: RegistryLink | None,
+    ) -> None:
+        self.evaluator = evaluator
+        self.body = body
+        self.symbol = symbol
+        self.span = span
+        self.api_version = api_version
+        self.parent = parent
+
+    def get(self, path: str, within: Value | None = None) -> Value | None:
+        return lookup(self.evaluator, self.body if within is None else within, path)
+
+    def items(self, path: str, within: Value | None = None) -> list[Value]:
+        found = self.get(path, within)
+        if found is None or not found.known or not isinstance(found.value, list):
+            return []
+        return [v if isinstance(v, Value) else Value.of(v) for v in found.value]
+
+    def consumer(
+        self, kind: ConsumerKind, link: RegistryLink, attributes: Mapping[str, Value | None]
+    ) -> Consumer:
+        kept = {k: v for k, v in attributes.items() if v is not None}
+        return Consumer(kind, self.symbol, self.span, link, kept)
+
+
+def _private_endpoint(site: _Site) -> list[Consumer]:
+    out = []
+    for list_name in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
+        for entry in site.items(f"properties.{list_name}"):
+            target = site.get("properties.privateLinkServiceId", entry)
+            if target is None:
+                continue
+            ref = ref_of(target)
+            groups = site.get("properties.groupIds", entry)
+            group_text = repr(ev.plain(groups)).lower() if groups and groups.known else ""
+            is_registry = "registry" in group_text or (
+                not group_text and (ref is None or ref.resource_type in (REGISTRY_TYPE, "module"))
+            )
+            link = link_of(target)
+            if is_registry and not link.empty:
+                out.append(site.consumer(ConsumerKind.PRIVATE_ENDPOINT, link, {}))
+    return out
+
+
+def _identity_use(site: _Site) -> Value:
+    kind = site.get("identity.type")
+    if kind is None:
+        return Value.of(IdentityUse.NONE.value)
+    text = kind.text()
+    if text is None:
+        return Value.unknown(kind.expression or "identity.type", kind.span)
+    lowered = text.lower().replace(" ", "")
+    if "systemassigned" in lowered:
+        use = IdentityUse.SYSTEM_ASSIGNED
+    elif "userassigned" in lowered:
+        use = IdentityUse.USER_ASSIGNED
+    else:
+        use = IdentityUse.NONE
+    return Value.of(use.value, kind.span, origin=kind.origin, depends_on=kind.depends_on)
+
+
+def _task(site: _Site) -> list[Consumer]:
+    link = site.parent or RegistryLink()
+    registries: list[dict[str, str | None]] = []
+    custom = site.get("properties.credentials.customRegistries")
+    if custom is not None and custom.known and isinstance(custom.value, Mapping):
+        keys = custom.value.key_values if isinstance(custom.value, Obj) else {}
+        for server, entry in custom.value.items():
+            key = keys.get(server)
+            identity = site.get("identity", entry) if isinstance(entry, Value) else None
+            registries.append(
+                {
+                    "login_server": key.text() if key is not None and key.known else server,
+                    "identity": identity.text() if identity is not None else None,
+                }
+            )
+    agent_pool = site.get("properties.agentPoolName") or Value.of(None)
+    return [
+        site.consumer(
+            ConsumerKind.TASK,
+            link,
+            {
+                "identity": _identity_use(site),
+                "agent_pool": agent_pool,
+                "custom_registries": Value.of(registries, custom.span if custom else None),
+                "api_version": Value.of(site.api_version) if site.api_version else None,
+                "name": site.get("name"),
+            },
+        )
+    ]
+
+
+def _agent_pool(site: _Site) -> list[Consumer]:
+    link = site.parent or RegistryLink()
+    return [site.consumer(ConsumerKind.AGENT_POOL, link, {"name": site.get("name")})]
+
+
+def _container_group(site: _Site) -> list[Consumer]:
+    out = []
+    for entry in site.items("properties.imageRegistryCredentials"):
+        server = site.get("server", entry)
+        link = link_of(server) if server is not None else RegistryLink()
+        if link.empty:
+            continue
+        if site.get("username", entry) is not None or site.get("password", entry) is not None:
+            use = Value.of(IdentityUse.ADMIN_CREDENTIALS.value, entry.span)
+        else:
+            identity = site.get("identity", entry)
+            text = identity.text() if identity is not None else None
+            if identity is None:
+                use = Value.of(IdentityUse.NONE.value, entry.span)
+            elif text is not None and text.strip("[]").lower() == "system":
+                use = Value.of(IdentityUse.SYSTEM_ASSIGNED.value, identity.span)
+            else:
+                use = Value.of(IdentityUse.USER_ASSIGNED.value, identity.span)
+        out.append(site.consumer(ConsumerKind.CONTAINER_GROUP, link, {"identity": use}))
+    return out
+
+
+def _ml_workspace(site: _Site) -> list[Consumer]:
+    registry = site.get("properties.containerRegistry")
+    link = link_of(registry) if registry is not None else RegistryLink()
+    return [] if link.empty else [site.consumer(ConsumerKind.ML_WORKSPACE, link, {})]
+
+
+def _web_app(site: _Site) -> list[Consumer]:
+    image = site.get("properties.siteConfig.linuxFxVersion") or site.get(
+        "properties.siteConfig.windowsFxVersion"
+    )
+    if image is None:
+        return []
+    link = link_of(image)
+    if link.empty:
+        return []
+    text = image.text()
+    shown = (
+        Value.of(text.split("|", 1)[-1], image.span) if text else Value.unknown(image.expression)
+    )
+    vnet = site.get("properties.vnetImagePullEnabled") or site.get(
+        "properties.siteConfig.vnetImagePullEnabled"
+    )
+    return [
+        site.consumer(
+            ConsumerKind.WEB_APP,
+            link,
+            {
+                "image": shown,
+                "vnet_image_pull": vnet or Value.of(False),
+                "uses_managed_identity": site.get(
+                    "properties.siteConfig.acrUseManagedIdentityCreds"
+                )
+                or Value.of(False),
+            },
+        )
+    ]
+
+
+def _role_assignment(
+    site: _Site, within: Value | None = None, link: RegistryLink | None = None
+) -> list[Consumer]:
+    if link is None:
+        scope = site.get("scope", within)
+        link = link_of(scope) if scope is not None else RegistryLink()
+    if link.empty:
+        return []
+    role = site.get("properties.roleDefinitionId", within) or site.get(
+        "roleDefinitionIdOrName", within
+    )
+    principal = site.get("properties.principalId", within) or site.get("principalId", within)
+    principal_type = site.get("properties.principalType", within) or site.get(
+        "principalType", within
+    )
+    attributes: dict[str, Value | None] = {
+        "role": _role(role) if role is not None else None,
+        "principal_type": principal_type or Value.of(None),
+    }
+    if principal is not None and _is_managed_identity(principal):
+        attributes["principal_is_managed_identity"] = Value.of(True, principal.span)
+    return [site.consumer(ConsumerKind.ROLE_ASSIGNMENT, link, attributes)]
+
+
+def _role(value: Value) -> Value:
+    """A role as a name, a GUID or a role definition ID (GUIDs out of ``*ResourceId()``)."""
+    if value.known:
+        return value
+    ref = ref_of(value)
+    if ref is not None and ref.attribute.startswith("id:"):
+        guid = ref.attribute[3:]
+        if _GUID.fullmatch(guid):
+            return Value.of(guid, value.span, origin=value.origin, depends_on=value.depends_on)
+    return value
+
+
+def _is_managed_identity(principal: Value) -> bool:
+    """``identity.properties.principalId``, ``x.identity.principalId``, or an AVM output of one."""
+    ref = ref_of(principal)
+    if ref is None:
+        return False
+    attribute = ref.attribute.lower()
+    if ref.resource_type == _IDENTITY_TYPE and attribute.endswith("principalid"):
+        return True
+    return attribute.endswith("identity.principalid") or (
+        attribute.startswith("outputs.") and "principalid" in attribute
+    )
+
+
+def _registry_module_roles(site: _Site) -> list[Consumer]:
+    out = []
+    for entry in site.items("roleAssignments"):
+        out.extend(_role_assignment(site, entry, site.parent))
+    return out
+
+
+def _deployment_script(site: _Site) -> list[Consumer]:
+    for path in ("properties.scriptContent", "properties.arguments"):
+        script = site.get(path)
+        if script is None:
+            continue
+        text = script.text() or script.expression
+        if not _TASKS_BYPASS_ON.search(text):
+            continue
+        link = link_of(script)
+        if link.empty or (link.name is None and link.symbol is None):
+            named = _NAME_OPTION.search(text)
+            link = RegistryLink(name=named.group(1)) if named else RegistryLink()
+        on = Value.of(True, script.span, expression="networkRuleBypassAllowedForTasks=true")
+        properties = Value.of({RegistryProperty.TASKS_BYPASS.value: on}, script.span)
+        return [
+            site.consumer(
+                ConsumerKind.REGISTRY_PATCH,
+                link,
+                {"properties": properties, "source": Value.of("deployment-script")},
+            )
+        ]
+    return []
+
+
+Extractor = Callable[[_Site], list[Consumer]]
+
+_BY_TYPE: dict[str, Extractor] = {
+    "microsoft.containerregistry/registries/tasks": _task,
+    "microsoft.containerregistry/registries/agentpools": _agent_pool,
+    "microsoft.network/privateendpoints": _private_endpoint,
+    "microsoft.containerinstance/containergroups": _container_group,
+    "microsoft.machinelearningservices/workspaces": _ml_workspace,
+    "microsoft.web/sites": _web_app,
+    "microsoft.web/sites/slots": _web_app,
+    "microsoft.authorization/roleassignments": _role_assignment,
+    "microsoft.resources/deploymentscripts": _deployment_script,
+    "avm-registry-role-assignments": _registry_module_roles,
+}
+
+
+def consumers_of_resource(
+    evaluator: Evaluator,
+    kind: str,
+    body: Value,
+    symbol: str,
+    span: Span,
+    api_version: str | None,
+    parent: RegistryLink | None,
+) -> list[Consumer]:
+    extractor = _BY_TYPE.get(kind)
+    if extractor is None:
+        return []
+    return extractor(_Site(evaluator, body, symbol, span, api_version, parent))
+
+
+# AVM consumer modules: source pattern -> (resource type, ARM path <- module parameter)
+AVM_CONSUMERS: Sequence[tuple[re.Pattern[str], str, Mapping[str, str]]] = (
+    (
+        re.compile(r"avm/res/container-instance/container-group\b"),
+        "microsoft.containerinstance/containergroups",
+        {"properties.imageRegistryCredentials": "imageRegistryCredentials"},
+    ),
+    (
+        re.compile(r"avm/res/machine-learning-services/workspace\b"),
+        "microsoft.machinelearningservices/workspaces",
+        {"properties.containerRegistry": "associatedContainerRegistryResourceId"},
+    ),
+    (
+        re.compile(r"avm/res/network/private-endpoint\b"),
+        "microsoft.network/privateendpoints",
+        {
+            "properties.privateLinkServiceConnections": "privateLinkServiceConnections",
+            "properties.manualPrivateLinkServiceConnections": "manualPrivateLinkServiceConnections",
+        },
+    ),
+    (
+        re.compile(r"avm/res/resources/deployment-script\b"),
+        "microsoft.resources/deploymentscripts",
+        {"properties.scriptContent": "scriptContent", "properties.arguments": "arguments"},
+    ),
+    (
+        re.compile(r"avm/ptn/authorization/resource-role-assignment\b"),
+        "microsoft.authorization/roleassignments",
+        {
+            "scope": "resourceId",
+            "properties.roleDefinitionId": "roleDefinitionId",
+            "properties.principalId": "principalId",
+            "properties.principalType": "principalType",
+        },
+    ),
+    (
+        re.compile(r"avm/res/web/site\b"),
+        "microsoft.web/sites",
+        {
+            "properties.siteConfig": "siteConfig",
+            "properties.vnetImagePullEnabled": "vnetImagePullEnabled",
+        },
+    ),
+)
+
+
+def shape_from_params(source: str, args: Mapping[str, Value]) -> tuple[str, Value] | None:
+    """An AVM consumer module call as the ARM-shaped resource body it deploys."""
+    for pattern, kind, paths in AVM_CONSUMERS:
+        if not pattern.search(source):
+            continue
+        root: dict[str, object] = {}
+        for arm_path, param in paths.items():
+            if param not in args:
+                continue
+            *parents, leaf = arm_path.split(".")
+            node = root
+            for key in parents:
+                node = node.setdefault(key, {})  # type: ignore[assignment]
+            node[leaf] = args[param]
+        return kind, _as_value(root)
+    return None
+
+
+def _as_value(data: Mapping[str, object]) -> Value:
+    obj = Obj({k: v if isinstance(v, Value) else _as_value(v) for k, v in data.items()})  # type: ignore[arg-type]
+    obj.key_values = {}
+    return Value.of(obj)
+
+
+_SELF_LINKED = frozenset({ConsumerKind.REGISTRY_PATCH, ConsumerKind.TASK, ConsumerKind.AGENT_POOL})
+
+
+def only_registry_links(
+    consumers: Iterable[Consumer], registries: Sequence[Registry]
+) -> Iterable[Consumer]:
+    """Link what names no registry (a tasks-bypass script, a child whose parent's name is a
+    parameter) to the only registry declared here; drop it when there is not exactly one."""
+    for consumer in consumers:
+        if consumer.link.empty:
+            if consumer.kind not in _SELF_LINKED or len(registries) != 1:
+                continue
+            consumer = evolve(consumer, link=RegistryLink(symbol=registries[0].symbol))
+        yield consumer

@@ -1,0 +1,323 @@
+"""The Bicep grammar acr-trusted parses with, and the Lark parser built from it.
+
+Derived from pycep-parser 0.7.1's ``bicep.lark`` (Apache-2.0, (c) pycep-parser authors): the
+same statement forms (``targetScope``, ``import``, ``extension``, ``metadata``, ``param``,
+``var``, ``output``, ``resource`` [``existing``], ``module``, ``type``, ``func``, decorators,
+child resources, ``[for ...]`` loops, ``if (...)`` conditions) on the same Lark LALR engine.
+pycep's grammar fails on valid Bicep in the corpus and gives wrong trees for valid Bicep it
+accepts, so the expression and type parts are rewritten (see ``docs/known-modules.md`` and the
+Bicep loader's report for the list):
+
+- every binary operator had one precedence and associated to the right, so
+  ``!empty(x) ? a : b`` parsed as ``!(empty(x) ? a : b)``; here the precedence is Bicep's
+  (postfix, unary, ``* / %``, ``+ -``, comparisons, equality, ``&&``, ``||``, ``??``, ``?:``,
+  ``=>``);
+- newlines: Bicep ends statements, object properties and array items at a newline but allows
+  them inside parentheses, around ``? :`` of a multi-line ternary, after ``=>`` and after a
+  binary operator. pycep knew only a few of these places; :class:`NewlineFilter` drops the
+  newlines Bicep ignores;
+- types: ``resourceInput<'...'>.tags?``, nullable ``?``, object and tuple types, unions of
+  literals, decorated type properties;
+- ``'''`` strings next to other statements, ``.?`` / ``[?...]`` safe access, the ``!``
+  non-null assertion, ``::`` child access, lambdas with parenthesised parameters, spread
+  ``...``, ``using`` / ``extends`` (``.bicepparam``), ``#disable-next-line`` pragmas;
+- strings: pycep's string terminal needs the third-party ``regex`` module's ``(?R)`` and
+  rejects a line that contains ``'''`` anywhere after it; here a plain ``re`` pattern allows
+  interpolation holes nested three strings deep, which the loader re-parses with the
+  ``hole`` start symbol.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lark import Lark, Token, Tree
+
+
+def _string_pattern(depth: int) -> str:
+    """A single-quoted Bicep string whose ``${...}`` holes may hold strings ``depth`` deep."""
+    inner = r"[^{}'\n]"
+    if depth == 0:
+        hole = ""
+    else:
+        nested = _string_pattern(depth - 1)
+        braces = rf"\{{(?:{inner}|{nested})*\}}"
+        hole = rf"|\$\{{(?:{inner}|{nested}|{braces})*\}}"
+    return rf"'(?:[^'\\$\n]|\\.|\$(?!\{{){hole})*'"
+
+
+STRING_PATTERN = _string_pattern(3)
+
+GRAMMAR = r"""
+start: _NL* (_statement _NL+)* _statement?
+hole: _NL* expr _NL*
+
+_statement: decorators? declaration
+          | using
+          | extends
+
+decorators: (decorator _NL+)+
+decorator: "@" postfix
+
+?declaration: "targetScope" "=" expr                                       -> target_scope
+            | "metadata" NAME "=" expr                                     -> metadata
+            | "import" import_spec                                         -> import_
+            | ("extension" | "provider") (NAME | STRING) ("with" expr)? ("as" NAME)? -> extension
+            | "param" NAME type_expr? ("=" expr)?                          -> param
+            | "var" NAME type_expr? "=" expr                               -> var
+            | "output" NAME type_expr "=" expr                             -> output
+            | resource_decl
+            | "module" NAME STRING "=" body                                -> module
+            | "type" NAME "=" type_expr                                    -> type_decl
+            | "func" NAME "(" [func_param ("," func_param)*] ")" type_expr "=>" _NL* expr -> func
+            | "test" NAME STRING "=" body                                  -> test
+            | "assert" NAME "=" expr                                       -> assert_
+
+using: "using" (STRING | NAME) ("with" expr)?
+extends: "extends" STRING
+
+resource_decl: "resource" NAME STRING EXISTING? "=" body
+EXISTING: "existing"
+
+import_spec: STRING ("with" expr)? ("as" NAME)?
+           | "{" _sep* (import_item _sep+)* import_item? "}" "from" STRING
+           | "*" "as" NAME "from" STRING
+import_item: NAME ("as" NAME)?
+
+func_param: NAME type_expr
+
+?body: expr
+     | "if" "(" expr ")" expr                                              -> if_body
+
+// ---- expressions, lowest precedence first
+?expr: ternary
+     | ternary "=>" _NL* expr                                              -> lambda_
+
+?ternary: coalesce_expr
+        | coalesce_expr _QM _NL* expr _NL* _COLON _NL* expr                   -> conditional
+
+?coalesce_expr: or_expr
+              | coalesce_expr _COALESCE _NL* or_expr                            -> coalesce
+
+?or_expr: and_expr
+        | or_expr _OR _NL* and_expr                                       -> or_op
+
+?and_expr: eq_expr
+         | and_expr _AND _NL* eq_expr                                      -> and_op
+
+?eq_expr: rel_expr
+        | eq_expr EQ_OP _NL* rel_expr                                      -> compare
+
+?rel_expr: add_expr
+         | rel_expr REL_OP _NL* add_expr                                   -> compare
+
+?add_expr: mul_expr
+         | add_expr ADD_OP _NL* mul_expr                                   -> arith
+
+?mul_expr: unary
+         | mul_expr MUL_OP _NL* unary                                      -> arith
+
+?unary: postfix
+      | "!" unary                                                          -> not_op
+      | "-" unary                                                          -> negate
+
+?postfix: primary
+        | postfix "." member_name                                          -> property
+        | postfix "." _QM member_name                                      -> safe_property
+        | postfix "[" expr "]"                                             -> index
+        | postfix "[" _QM expr "]"                                         -> safe_index
+        | postfix "::" NAME                                                -> child_access
+        | postfix "(" [argument ("," argument)*] ","? ")"                  -> call
+        | postfix "!"                                                      -> non_null
+
+?argument: expr
+         | spread
+
+?member_name: NAME
+            | keyword
+
+// a keyword used as a property name: `type: 'x'`, `x.type`
+!keyword: "resource" | EXISTING | "type" | "param" | "var" | "output" | "module" | "func"
+        | "metadata" | "import" | "targetScope" | "extension" | "provider" | "test" | "assert"
+        | "using" | "extends" | "if" | "for" | "in" | "as" | "with" | "from"
+
+?primary: STRING                                                           -> string
+        | MULTILINE_STRING                                                 -> multiline_string
+        | INT                                                              -> int_
+        | "true"                                                           -> true
+        | "false"                                                          -> false
+        | "null"                                                           -> null
+        | NAME                                                             -> name
+        | object
+        | array
+        | loop
+        | "(" expr ")"
+        | "(" expr ("," expr)+ ")"                                         -> tuple_
+
+object: "{" _sep* (_object_item _sep+)* _object_item? "}"
+_object_item: property
+            | decorators? resource_decl
+            | spread
+spread: "..." expr
+property: key _COLON _NL* expr
+?key: NAME | STRING | keyword
+
+array: "[" _sep* (expr _sep+)* expr? "]"
+
+loop: "[" _sep* "for" loop_vars "in" expr _COLON _NL* body _sep* "]"
+loop_vars: NAME
+         | "(" NAME "," NAME ")"
+
+_sep: _NL | ","
+
+// ---- types
+?type_expr: type_postfix
+          | "|"? type_postfix ("|" _NL* type_postfix)+                     -> type_union
+
+?type_postfix: type_primary
+             | type_postfix "[" "]"                                        -> type_array
+             | type_postfix _QM                                            -> type_nullable
+             | type_postfix "!"                                            -> type_non_null
+             | type_postfix "." NAME                                       -> type_member
+             | type_postfix "[" (INT | "*") "]"                            -> type_index
+             | type_postfix "<" type_expr ("," type_expr)* ">"             -> type_generic
+
+?type_primary: NAME                                                        -> type_name
+             | STRING                                                      -> type_literal
+             | INT                                                         -> type_literal
+             | "-" INT                                                     -> type_literal
+             | "true"                                                      -> type_literal
+             | "false"                                                     -> type_literal
+             | "null"                                                      -> type_literal
+             | "resource" STRING                                           -> type_resource
+             | "{" _sep* (type_property _sep+)* type_property? "}"               -> type_object
+             | "[" _sep* (type_expr _sep+)* type_expr? "]"                 -> type_tuple
+             | "(" type_expr ")"
+
+type_property: decorators? type_key _QM? _COLON type_expr
+?type_key: NAME | STRING | keyword | "*" -> any_key
+
+_QM: "?"
+_COLON: ":"
+_AND: "&&"
+_OR: "||"
+_COALESCE: "??"
+EQ_OP: "==" | "!=" | "=~" | "!~"
+REL_OP: ">=" | "<=" | ">" | "<"
+ADD_OP: "+" | "-"
+MUL_OP: "*" | "/" | "%"
+
+NAME: /[A-Za-z_][A-Za-z0-9_]*/
+INT: /[0-9]+/
+STRING: /__STRING__/
+MULTILINE_STRING.3: /'''[\s\S]*?'''/
+
+_NL: /(\r?\n)+/
+COMMENT: /\/\/[^\n]*/
+BLOCK_COMMENT: /\/\*[\s\S]*?\*\//
+PRAGMA: /#[^\n]*/
+WS: /[ \t\f\r]+/
+
+%ignore WS
+%ignore COMMENT
+%ignore BLOCK_COMMENT
+%ignore PRAGMA
+""".replace("__STRING__", STRING_PATTERN.replace("/", "\\/"))
+
+_OPENERS = {"LPAR", "LSQB", "LBRACE"}
+_CLOSERS = {"RPAR", "RSQB", "RBRACE"}
+# a line that starts with one of these continues the expression of the line before
+_CONTINUATION = re.compile(r"(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*(?:\?|:(?!:)|&&|\|)")
+
+
+class NewlineFilter:
+    """Lark post-lexer: drop the newlines Bicep ignores.
+
+    Inside parentheses every newline is whitespace; elsewhere a newline followed by ``?``,
+    ``:``, ``&&``, ``||``, ``??`` or ``|`` (a union type) continues the previous line.
+    Newlines the grammar must see (statement, property and item separators) pass through.
+    The look-ahead reads the source text (``text``, set by :func:`parse`) rather than the next
+    token, because Lark's contextual lexer must lex each token in the parser state it follows.
+    """
+
+    always_accept = ("_NL",)
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def process(self, stream: Iterator[Any]) -> Iterator[Any]:
+        stack: list[str] = []
+        for token in stream:
+            kind = token.type
+            if kind == "_NL":
+                if stack and stack[-1] == "LPAR":
+                    continue
+                if _CONTINUATION.match(self.text, token.end_pos):
+                    continue
+            elif kind in _OPENERS:
+                stack.append(kind)
+            elif kind in _CLOSERS and stack:
+                stack.pop()
+            yield token
+
+
+def _cache_path(lark_version: str) -> str | bool:
+    """A per-user cache file for the analysed grammar (Lark pickles it), or no cache.
+
+    Lark's own ``cache=True`` writes to the shared temp directory; a per-user directory keeps
+    another local user from planting the pickle the parser would load.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    directory = Path(base) / "acr-trusted"
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return False
+    digest = _grammar_digest()
+    return str(directory / f"bicep-lark-{lark_version}-{digest}.pickle")
+
+
+def _grammar_digest() -> str:
+    import hashlib
+
+    return hashlib.sha256(GRAMMAR.encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _parser() -> tuple[Lark, NewlineFilter]:
+    import lark
+
+    newlines = NewlineFilter()
+    built = lark.Lark(
+        GRAMMAR,
+        parser="lalr",
+        lexer="contextual",
+        start=["start", "hole"],
+        propagate_positions=True,
+        maybe_placeholders=False,
+        postlex=newlines,
+        cache=_cache_path(lark.__version__),
+    )
+    return built, newlines
+
+
+_LOCK = threading.Lock()
+
+
+def parse(text: str, start: str = "start") -> Tree[Token]:
+    """Parse Bicep ``text`` (a whole file, or one interpolation hole with ``start="hole"``).
+
+    The parser is built once per process, from the per-user cache when present. Raises Lark's
+    exceptions (``UnexpectedInput`` subclasses) for text that is not Bicep.
+    """
+    built, newlines = _parser()
+    with _LOCK:
+        newlines.text = text
+        return built.parse(text, start=start)
