@@ -1,0 +1,433 @@
+"""The ARM loader: templates and parameter files -> registries and the consumers linked to them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from acr_trusted.lint import arm
+from acr_trusted.lint.model import (
+    Consumer,
+    ConsumerKind,
+    FileModel,
+    LoadContext,
+    OriginKind,
+    Registry,
+    RegistryProperty,
+    consumers_of,
+    posture_of,
+)
+from tests.conftest import CORPUS
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "arm"
+P = RegistryProperty
+
+
+def read(path: Path) -> str:
+    """The file as the engine decodes it: bytes as written (CRLF and BOM kept)."""
+    return path.read_bytes().decode("utf-8")
+
+
+def context(*param_files: Path) -> LoadContext:
+    def display(path: Path) -> str:
+        try:
+            return Path(path).relative_to(FIXTURES).as_posix()
+        except ValueError:
+            return Path(path).name
+
+    return LoadContext(
+        read_text=lambda p: read(Path(p)), display_path=display, param_files=param_files
+    )
+
+
+def load(path: Path, *param_files: Path) -> FileModel:
+    return arm.load(path, read(path), context(*param_files))
+
+
+def only(model: FileModel) -> Registry:
+    assert len(model.registries) == 1, model.registries
+    return model.registries[0]
+
+
+def kinds(model: FileModel, registry: Registry) -> list[ConsumerKind]:
+    return [c.kind for c in consumers_of(model, registry)]
+
+
+@pytest.mark.parametrize(
+    ("name", "handled"),
+    [
+        ("azuredeploy.json", True),
+        ("main.tf.json", False),
+        ("x.tfvars.json", False),
+        ("main.bicep", False),
+        ("MAIN.JSON", True),
+    ],
+)
+def test_handles_json_but_not_terraform_json(name: str, handled: bool) -> None:
+    """arm.handles takes .json files except Terraform's JSON syntax."""
+    assert arm.handles(Path(name)) is handled
+
+
+class TestSyntax:
+    def test_comments_bom_crlf_and_fix_offsets(self) -> None:
+        """Comments, BOM, CRLF and trailing commas load; fixable literals cover their token."""
+        path = FIXTURES / "comments_bom_crlf.json"
+        text = read(path)
+        registry = only(load(path))
+        bypass = registry.get(P.BYPASS_OPTIONS)
+        assert bypass.is_literal
+        assert bypass.span is not None
+        assert (bypass.span.line, bypass.span.column) == (16, 37)
+        assert text[bypass.span.start_offset : bypass.span.end_offset] == '"None"'
+        tasks = registry.get(P.TASKS_BYPASS)
+        assert tasks.value is False
+        assert tasks.span is not None
+        assert text[tasks.span.start_offset : tasks.span.end_offset] == "false"
+
+    def test_syntax_error_names_line_and_column(self) -> None:
+        """Broken JSON gives one ParseError at line:col with the parser's reason."""
+        model = load(FIXTURES / "syntax_error.json")
+        assert model.registries == ()
+        (error,) = model.errors
+        assert (error.span.path, error.span.line, error.span.column) == ("syntax_error.json", 8, 7)
+        assert "expected ',' or '}'" in error.reason
+
+    def test_json_that_is_not_arm_is_skipped(self) -> None:
+        """A package.json-like file is neither template nor parameters: empty, no error."""
+        model = load(FIXTURES / "not_arm.json")
+        assert (model.registries, model.consumers, model.errors) == ((), (), ())
+
+    @pytest.mark.parametrize(
+        "text", ["[]", "42", '"x"', '{"resources": []}', '{"parameters": {"a": 1}}', "{}"]
+    )
+    def test_other_json_shapes_are_skipped(self, text: str) -> None:
+        """Scalars, arrays and objects without ARM structure give an empty model."""
+        model = arm.load(Path("x.json"), text, context())
+        assert (model.registries, model.errors) == ((), ())
+
+
+class TestTemplates:
+    def test_language_version_2(self) -> None:
+        """Symbolic resources: existing registries are not declared; links follow symbols."""
+        model = load(FIXTURES / "language_v2.json")
+        registry = only(model)
+        assert registry.symbol == "registry"
+        assert registry.get(P.BYPASS_OPTIONS).origin.kind is OriginKind.PARAMETER_DEFAULT
+        assert registry.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
+        linked = {c.symbol: c for c in consumers_of(model, registry)}
+        assert set(linked) == {"task", "endpoint"}
+        shared = next(c for c in model.consumers if c.symbol == "sharedTask")
+        assert shared.link.name == "sharedacr"
+        assert shared.attr("agent_pool").value == "vnetpool"
+
+    def test_nested_deployments_inner_and_outer_scope(self) -> None:
+        """Inner scope takes the deployment's parameters; outer scope sees the parent's."""
+        model = load(FIXTURES / "nested.json")
+        inner, outer = model.registries
+        assert inner.name.value == "outeracrinner"
+        bypass = inner.get(P.BYPASS_OPTIONS)
+        assert bypass.value == "None"
+        assert bypass.origin.kind is OriginKind.PARAMETER_VALUE
+        assert outer.name.value == "outeracr"
+        assert outer.get(P.BYPASS_OPTIONS).origin.kind is OriginKind.PARAMETER_DEFAULT
+        assert inner.span.line == 30  # reported where the nested template declares it
+        assert model.consumers == ()  # the endpoints loop has zero copies by default
+
+    def test_nested_copy_loop_counts_linked_endpoints(self, tmp_path: Path) -> None:
+        """With two endpoints given, the deployment loop yields two linked private endpoints."""
+        params = tmp_path / "endpoints.parameters.json"
+        params.write_text(
+            '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
+            'deploymentParameters.json#", "parameters": {"endpoints": {"value": '
+            '[{"subnet": "a"}, {"subnet": "b"}]}}}'
+        )
+        model = load(FIXTURES / "nested.json", params)
+        outer = model.registries[1]
+        assert kinds(model, outer) == [ConsumerKind.PRIVATE_ENDPOINT] * 2
+        assert posture_of(outer, consumers_of(model, outer)).private_endpoint_count == 2
+
+    def test_copy_loops_and_conditions(self) -> None:
+        """Known copy counts expand; unknown counts and false conditions are flagged."""
+        model = load(FIXTURES / "copy_loops.json")
+        first, second, replicas = model.registries
+        assert [first.name.value, second.name.value] == ["acrwesteurope", "acrnortheurope"]
+        assert first.symbol.endswith("[0]")
+        assert not first.conditional
+        assert replicas.conditional
+        assert not replicas.name.known
+        assert model.consumers == ()  # the agent pool's condition is false by default
+
+    def test_metadata_suppressions(self) -> None:
+        """metadata.acr-trusted.ignore fills suppressed with the reason (empty if missing)."""
+        model = load(FIXTURES / "suppressed.json")
+        reason = "break-glass registry, no trusted services by design"
+        assert only(model).suppressed == {"ACRT001": reason, "ACRT005": reason}
+        (group,) = model.consumers
+        assert group.suppressed == {"ACRT008": ""}
+
+
+@pytest.fixture(scope="module")
+def model() -> FileModel:
+    return load(FIXTURES / "consumers.json")
+
+
+class TestConsumers:
+    def by_kind(self, model: FileModel, kind: ConsumerKind) -> list[Consumer]:
+        registry = only(model)
+        return [c for c in consumers_of(model, registry) if c.kind is kind]
+
+    def test_every_kind_links_to_the_registry(self, model: FileModel) -> None:
+        """Each consumer in the fixture is linked; the Key Vault endpoint and docker.io are not."""
+        assert sorted(k.value for k in kinds(model, only(model))) == sorted(
+            [
+                "task",
+                "task",
+                "agent-pool",
+                "private-endpoint",
+                "private-endpoint",
+                "container-group",
+                "container-group",
+                "ml-workspace",
+                "web-app",
+                "role-assignment",
+                "role-assignment",
+                "registry-patch",
+            ]
+        )
+        assert all(c.symbol != "pe-vault" for c in model.consumers)
+
+    def test_tasks(self, model: FileModel) -> None:
+        """Nested task: system identity, no pool, [system] credential; task run on a pool."""
+        build, seed = self.by_kind(model, ConsumerKind.TASK)
+        assert build.attr("identity").value == "system-assigned"
+        assert build.attr("agent_pool").value is None
+        assert build.attr("custom_registries").value == [
+            {"login_server": "contosoacr.azurecr.io", "identity": "[system]"}
+        ]
+        assert build.attr("api_version").value == "2025-03-01-preview"
+        assert seed.attr("agent_pool").value == "pool"
+
+    def test_container_groups(self, model: FileModel) -> None:
+        """A user-assigned identity credential and an admin username credential."""
+        identities = [
+            c.attr("identity").value for c in self.by_kind(model, ConsumerKind.CONTAINER_GROUP)
+        ]
+        assert identities == ["user-assigned", "admin-credentials"]
+
+    def test_web_app(self, model: FileModel) -> None:
+        """DOCKER|<registry>.azurecr.io links by login server; flags are read."""
+        (web,) = self.by_kind(model, ConsumerKind.WEB_APP)
+        assert web.link.login_server == "contosoacr.azurecr.io"
+        assert web.attr("vnet_image_pull").value is True
+        assert web.attr("uses_managed_identity").value is True
+
+    def test_role_assignments(self, model: FileModel) -> None:
+        """Nested and scope-based assignments: role GUIDs and managed-identity principals."""
+        nested, scoped = self.by_kind(model, ConsumerKind.ROLE_ASSIGNMENT)
+        assert nested.attr("role").value == "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+        assert nested.attr("principal_is_managed_identity").value is True
+        assert nested.attr("principal_type").value is None
+        assert scoped.attr("role").value == "8311e382-0749-4cb8-b61a-304f252e45ec"
+        assert scoped.attr("principal_type").value == "ServicePrincipal"
+
+    def test_deployment_script_patch(self, model: FileModel) -> None:
+        """az resource update ... networkRuleBypassAllowedForTasks=true patches the registry."""
+        (patch,) = self.by_kind(model, ConsumerKind.REGISTRY_PATCH)
+        assert patch.attr("source").value == "deployment-script"
+        registry = only(model)
+        assert posture_of(registry, consumers_of(model, registry)).tasks_bypass_allowed
+
+
+class TestParameterFiles:
+    def test_convention_parameters_flow_into_the_template(self) -> None:
+        """azuredeploy.parameters.json beside azuredeploy.json supplies values."""
+        registry = only(load(FIXTURES / "convention" / "azuredeploy.json"))
+        assert registry.name.value == "conventionacr"
+        access = registry.get(P.PUBLIC_NETWORK_ACCESS)
+        assert access.value == "Disabled"
+        assert access.origin.kind is OriginKind.PARAMETER_VALUE
+        assert access.origin.span is not None
+        assert access.origin.span.path == "convention/azuredeploy.parameters.json"
+        assert registry.get(P.BYPASS_OPTIONS).origin.kind is OriginKind.PARAMETER_DEFAULT
+
+    def test_param_file_option_overrides_convention(self) -> None:
+        """--param-file values win over the conventional file."""
+        other = FIXTURES / "convention" / "other.parameters.json"
+        registry = only(load(FIXTURES / "convention" / "azuredeploy.json", other))
+        assert registry.name.value == "otheracr"
+        assert registry.get(P.BYPASS_OPTIONS).value == "AzureServices"
+
+    def test_unrelated_param_file_is_ignored(self) -> None:
+        """A parameter file setting none of the template's parameters does not apply."""
+        unrelated = FIXTURES / "module" / ".test" / "pe.parameters.json"
+        registry = only(load(FIXTURES / "convention" / "azuredeploy.json", unrelated))
+        assert registry.name.value == "conventionacr"
+
+    def test_linted_parameter_file_reports_at_itself(self) -> None:
+        """A parameter file's registry is reported at the file, naming the template."""
+        model = load(FIXTURES / "convention" / "azuredeploy.parameters.json")
+        registry = only(model)
+        assert registry.via == "template 'convention/azuredeploy.json'"
+        assert registry.span.path == "convention/azuredeploy.parameters.json"
+        assert (registry.span.line, registry.span.column) == (5, 5)  # "registryName":
+        for value in registry.properties.values():
+            assert value.span is not None
+            assert value.span.path == registry.span.path
+            assert not value.is_literal  # --fix never edits a template from its parameters
+
+    def test_metadata_template_and_tests_folder(self) -> None:
+        """metadata.template and a .test/ folder's parent main.json locate the template."""
+        other = only(load(FIXTURES / "convention" / "other.parameters.json"))
+        assert other.name.value == "otheracr"
+        model = load(FIXTURES / "module" / ".test" / "pe.parameters.json")
+        registry = only(model)
+        assert registry.via == "template 'module/main.json'"
+        assert registry.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
+        assert registry.get(P.BYPASS_OPTIONS).value == "None"
+
+    def test_parameter_file_without_template_is_empty(self, tmp_path: Path) -> None:
+        """No template found: nothing to report, and no error."""
+        lonely = tmp_path / "lonely.parameters.json"
+        lonely.write_text('{"parameters": {"a": {"value": 1}}}')
+        model = arm.load(lonely, lonely.read_text(), context())
+        assert (model.registries, model.errors) == ((), ())
+
+
+# -- the corpus ----------------------------------------------------------------------------------
+
+
+def corpus_model(shared: Path, relative: str) -> FileModel:
+    path = shared / "corpus" / relative
+    ctx = LoadContext(
+        read_text=lambda p: Path(p).read_bytes().decode("utf-8"),
+        display_path=lambda p: Path(p).name,
+    )
+    return arm.load(path, path.read_bytes().decode("utf-8"), ctx)
+
+
+def test_every_corpus_json_loads(shared_dir: Path) -> None:
+    """Every ARM template and parameter file of the corpus loads without error."""
+    for path in sorted((shared_dir / "corpus").rglob("*.json")):
+        model = corpus_model(shared_dir, str(path.relative_to(shared_dir / "corpus")))
+        assert model.errors == (), path
+
+
+QUICKSTART = (
+    "Azure__azure-quickstart-templates/quickstarts/microsoft.containerregistry/"
+    "container-registry-with-policies-and-diagnostics/azuredeploy.json"
+)
+CHECKOV = "bridgecrewio__checkov/tests/arm/checks/resource/example_ACRPublicNetworkAccessDisabled"
+AVM = "Azure__bicep-registry-modules/avm/res/container-registry/registry/main.json"
+
+
+def test_quickstart_bypass_defaults_to_none(shared_dir: Path) -> None:
+    """Quickstart: bypass None from a parameter default, Basic SKU, public access Enabled."""
+    registry = only(corpus_model(shared_dir, QUICKSTART))
+    bypass = registry.get(P.BYPASS_OPTIONS)
+    assert bypass.value == "None"
+    assert bypass.origin.kind is OriginKind.PARAMETER_DEFAULT
+    assert bypass.origin.name == "networkRuleBypassOptions"
+    assert registry.get(P.SKU).value == "Basic"
+    assert registry.get(P.PUBLIC_NETWORK_ACCESS).value == "Enabled"
+    assert P.DEFAULT_ACTION not in registry.properties  # createObject() -> {}
+
+
+@pytest.mark.parametrize(("file", "sku"), [("pass.json", "Standard"), ("fail.json", "Basic")])
+def test_checkov_fixtures(shared_dir: Path, file: str, sku: str) -> None:
+    """Checkov fixtures: non-Premium SKU with network rules under API 2019-05-01."""
+    registry = only(corpus_model(shared_dir, f"{CHECKOV}/{file}"))
+    assert registry.get(P.SKU).value == sku
+    assert registry.api_version == "2019-05-01"
+    assert registry.get(P.DEFAULT_ACTION).value == "Deny"
+    assert registry.get(P.BYPASS_OPTIONS).value == "AzureServices"
+
+
+@pytest.mark.parametrize(
+    "file", ["mspnp__aks-baseline/acr-stamp.json", "mspnp__aks-secure-baseline/cluster-stamp.json"]
+)
+def test_mspnp_registry_is_restricted_with_endpoint(shared_dir: Path, file: str) -> None:
+    """mspnp: Premium, public access Disabled, AzureServices, and a linked private endpoint."""
+    model = corpus_model(shared_dir, file)
+    registry = only(model)
+    assert registry.symbol == "[variables('defaultAcrName')]"
+    assert registry.get(P.SKU).value == "Premium"
+    assert registry.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
+    assert registry.get(P.BYPASS_OPTIONS).value == "AzureServices"
+    assert ConsumerKind.PRIVATE_ENDPOINT in kinds(model, registry)
+
+
+def test_avm_compiled_main_json(shared_dir: Path) -> None:
+    """AVM main.json (languageVersion 2.0): defaults give AzureServices and no restriction."""
+    model = corpus_model(shared_dir, AVM)
+    registry = only(model)
+    assert registry.symbol == "registry"
+    assert registry.api_version == "2025-06-01-preview"
+    bypass = registry.get(P.BYPASS_OPTIONS)
+    assert bypass.value == "AzureServices"
+    assert bypass.origin.kind is OriginKind.PARAMETER_DEFAULT
+    assert registry.get(P.SKU).value == "Premium"
+    assert registry.get(P.PUBLIC_NETWORK_ACCESS).value is None
+    assert consumers_of(model, registry) == ()  # privateEndpoints and tasks default to empty
+    assert not posture_of(registry).is_restricted
+
+
+def test_avm_main_json_with_endpoints_and_tasks(shared_dir: Path, tmp_path: Path) -> None:
+    """Given endpoints and a task, the child deployments link them and access is Disabled."""
+    params = tmp_path / "avm.parameters.json"
+    params.write_text(
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
+        'deploymentParameters.json#", "parameters": {'
+        '"privateEndpoints": {"value": [{"subnetResourceId": "/subscriptions/s/resourceGroups/'
+        'r/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"}]},'
+        '"tasks": {"value": [{"name": "nightly"}]}}}'
+    )
+    path = shared_dir / "corpus" / AVM
+    model = arm.load(path, path.read_text(), context(params))
+    registry = only(model)
+    assert sorted(k.value for k in kinds(model, registry)) == ["private-endpoint", "task"]
+    assert registry.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
+    assert posture_of(registry, consumers_of(model, registry)).is_restricted
+
+
+# -- robustness ----------------------------------------------------------------------------------
+
+
+def _corpus_texts() -> Sequence[str]:
+    if not CORPUS.is_dir():
+        return [read(FIXTURES / "consumers.json")]
+    return [p.read_text(encoding="utf-8") for p in sorted(CORPUS.rglob("*.json"))] + [
+        read(FIXTURES / "consumers.json")
+    ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=2000))
+def test_random_bytes_never_raise(data: bytes) -> None:
+    """Arbitrary bytes give a model (maybe with a parse error), never an exception."""
+    model = arm.load(Path("random.json"), data.decode("utf-8", "replace"), context())
+    assert isinstance(model, FileModel)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    source=st.sampled_from(_corpus_texts()),
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1), st.integers(0, 40), st.text(alphabet="[]{}\",:()'x/ 0", max_size=4)
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_mutated_templates_never_raise(source: str, edits: list[tuple[float, int, str]]) -> None:
+    """Real templates with random cuts and insertions load or report ACRT000, never raise."""
+    text = source
+    for where, cut, insert in edits:
+        at = int(where * len(text))
+        text = text[:at] + insert + text[at + cut :]
+    model = arm.load(Path("mutated.json"), text, context())
+    assert isinstance(model, FileModel)
