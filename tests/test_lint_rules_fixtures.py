@@ -88,7 +88,9 @@ def test_every_rule_has_bad_and_good_fixtures_per_format(rule_id: str) -> None:
             assert (FIXTURES / rule_id / f"{kind}{suffix}").is_file(), f"{rule_id}/{kind}{suffix}"
 
 
-@pytest.mark.parametrize("path", sorted(FIXTURES.glob("ACRT*/bad*")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(FIXTURES.glob("ACRT*/bad*")), ids=lambda p: p.relative_to(FIXTURES).as_posix()
+)
 def test_bad_fixtures_expect_their_rule(path: Path) -> None:
     """A bad fixture marks at least one finding of its own rule."""
     if path.suffix not in LOADERS:
