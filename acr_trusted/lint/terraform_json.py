@@ -89,7 +89,7 @@ class _JsonConfig:
             return [Block(block_type, labels, body, self._header(header))]
         out = []
         for key, child in node.items():
-            out.extend(self.labelled(block_type, child, (*labels, key), depth - 1, header))
+            out.extend(self.labelled(block_type, child, (*labels, key), depth - 1, child))
         return out
 
     def _header(self, node: JNode) -> Span:

@@ -46,6 +46,7 @@ from acr_trusted.lint.terraform_eval import (
     public_access,
     registry_links,
     resource_type_of,
+    traversal,
 )
 from acr_trusted.lint.terraform_syntax import Block, Body, Expr, Kind
 
@@ -294,7 +295,8 @@ class _Reader:
                 continue
             items = [self.value(rule, key, s) or ABSENT for rule, s, _ in rules]
             texts = [v.text() or v.expression or "?" for v in items]
-            value = Value.of(texts, items[0].span, expression=block_type)
+            at = _plain_span(items[0].span) if items[0].span else None
+            value = E.computed(texts, items, expression=block_type, span=at)
             if not all(sure for _, _, sure in rules):
                 value = _maybe(value, Value.of([], origin=Origin(OriginKind.ABSENT)))
             found[prop] = value
@@ -330,14 +332,25 @@ class _Reader:
         self.add_consumer(ConsumerKind.TASK, block, link, attributes)
 
     def login_server_of(self, expr: Expr | None, scope: Scope) -> str | None:
-        """A login server as written, or the one of the registry it references."""
+        """A login server as written, or that of the registry it references (by its name)."""
         if expr is None:
             return None
         text = evaluate(expr, scope).text()
         if text:
             return text
+        for node in expr.walk():
+            path = traversal(node) if node.kind is Kind.ATTR else None
+            if path and path[1] and isinstance(path[1][0], str):
+                labels = (path[0], path[1][0])
+                block = next(
+                    (b for b in self.instance.module.resources if b.labels == labels), None
+                )
+                name = evaluate(block.body.expr("name"), scope).text() if block else None
+                if name:
+                    return f"{name.lower()}.azurecr.io"
         for link in registry_links(expr, scope):
-            return link.login_server or (f"{link.name}.azurecr.io" if link.name else link.symbol)
+            if link.login_server or link.name:
+                return link.login_server or f"{link.name}.azurecr.io"
         return None
 
     def agent_pool(self, block: Block, scope: Scope, conditional: bool) -> None:
