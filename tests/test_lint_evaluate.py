@@ -243,3 +243,25 @@ class TestMember:
         """A member of null is null; a member of an unknown is unknown."""
         assert ev.member(Value.of(None), "x", span=SPAN).value is None
         assert not ev.member(unknown(), "x", span=SPAN).known
+
+
+class TestArmCollections:
+    def test_concat_arrays(self) -> None:
+        """ARM concat of arrays joins them; null counts as empty; an unknown part is unknown."""
+        joined = ev.concat_arrays([Value.of([1]), Value.of(None), Value.of([2, 3])], span=SPAN)
+        assert joined.value == [1, 2, 3]
+        assert not ev.concat_arrays([Value.of([1]), unknown()], span=SPAN).known
+
+    def test_union_of_objects(self) -> None:
+        """union merges objects; a later key wins whatever its case."""
+        merged = ev.union([Value.of({"a": 1, "B": 2}), Value.of({"b": 3})], span=SPAN)
+        assert merged.value == {"a": 1, "b": 3}
+
+    def test_union_of_arrays(self) -> None:
+        """union of arrays keeps the first copy of each element."""
+        assert ev.union([Value.of([1, 2]), Value.of([2, 3])], span=SPAN).value == [1, 2, 3]
+
+    def test_union_unknown_or_mixed(self) -> None:
+        """An unknown argument, or an object with an array, gives an unknown result."""
+        assert not ev.union([Value.of({}), unknown()], span=SPAN).known
+        assert not ev.union([Value.of({}), Value.of([1])], span=SPAN).known
