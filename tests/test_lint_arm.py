@@ -289,6 +289,17 @@ class TestParameterFiles:
         assert registry.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
         assert registry.get(P.BYPASS_OPTIONS).value == "None"
 
+    def test_bicep_template_is_evaluated_by_the_bicep_loader(self) -> None:
+        """main.parameters.json beside main.bicep: values flow in, findings land here."""
+        model = load(FIXTURES / "bicep_template" / "main.parameters.json")
+        registry = only(model)
+        assert model.path == "bicep_template/main.parameters.json"
+        assert registry.span.path == model.path
+        assert registry.via == "template 'bicep_template/main.bicep'"
+        assert registry.name.value == "bicepacr"
+        assert registry.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
+        assert registry.get(P.BYPASS_OPTIONS).origin.kind is OriginKind.PARAMETER_DEFAULT
+
     def test_parameter_file_without_template_is_empty(self, tmp_path: Path) -> None:
         """No template found: nothing to report, and no error."""
         lonely = tmp_path / "lonely.parameters.json"
@@ -314,6 +325,21 @@ def test_every_corpus_json_loads(shared_dir: Path) -> None:
     for path in sorted((shared_dir / "corpus").rglob("*.json")):
         model = corpus_model(shared_dir, str(path.relative_to(shared_dir / "corpus")))
         assert model.errors == (), path
+
+
+RESOURCE_MODULES = "Azure__ResourceModules/modules/Microsoft.ContainerRegistry/registries/.test"
+
+
+def test_resource_modules_parameter_files(shared_dir: Path) -> None:
+    """CARML .test parameter files evaluate deploy.bicep: IP rules, or a private endpoint."""
+    firewall = only(corpus_model(shared_dir, f"{RESOURCE_MODULES}/parameters.json"))
+    assert firewall.get(P.SKU).value == "Premium"
+    assert firewall.get(P.DEFAULT_ACTION).value == "Deny"
+    assert firewall.get(P.PUBLIC_NETWORK_ACCESS).value is None
+    assert firewall.get(P.BYPASS_OPTIONS).value == "AzureServices"
+    endpoint = only(corpus_model(shared_dir, f"{RESOURCE_MODULES}/pe.parameters.json"))
+    assert endpoint.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
+    assert endpoint.get(P.BYPASS_OPTIONS).origin.kind is OriginKind.PARAMETER_DEFAULT
 
 
 QUICKSTART = (

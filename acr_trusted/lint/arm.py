@@ -136,7 +136,7 @@ def document_kind(root: JNode) -> str | None:
 
 
 def parameter_values(source: Source, root: JObject) -> dict[str, Value]:
-    """The values a parameter file gives, as literals spanning the file (lower-case names)."""
+    """The values a parameter file gives, as literals spanning the file."""
     entries = root.get("parameters")
     values: dict[str, Value] = {}
     if not isinstance(entries, JObject):
@@ -146,9 +146,9 @@ def parameter_values(source: Source, root: JObject) -> dict[str, Value]:
             continue
         given = entry.get("value")
         if given is not None:
-            values[name.lower()] = _literal(source, given)
+            values[name] = _literal(source, given)
         elif entry.get("reference") is not None:  # a Key Vault secret: known only at deployment
-            values[name.lower()] = Value.unknown(
+            values[name] = Value.unknown(
                 f"parameters('{name}')", source.span(entry), depends_on=(name,)
             )
     return values
@@ -188,8 +188,8 @@ def _given_values(path: Path, template: JObject, ctx: LoadContext) -> dict[str, 
             continue
         assert isinstance(found[1], JObject)  # document_kind checked it
         given = parameter_values(Source.of(ctx.display_path(candidate), found[0]), found[1])
-        if names & given.keys():
-            values.update({k: v for k, v in given.items() if k in names})
+        if names & {k.lower() for k in given}:
+            values.update({k.lower(): v for k, v in given.items() if k.lower() in names})
     return values
 
 
@@ -220,7 +220,10 @@ def _parameter_file(path: Path, text: str, root: JObject, ctx: LoadContext) -> F
     source = Source.of(display, text)
     values = parameter_values(source, root)
     for candidate in template_candidates(path, root):
-        if candidate.suffix.lower() != ".json":
+        if candidate.suffix.lower() == ".bicep":
+            bicep_model = _bicep_template(candidate, values, ctx, Span.point(display, 1, 1))
+            if bicep_model is not None:
+                return evolve(bicep_model, path=display, format=FORMAT, text=text)
             continue
         found = _read_json(candidate, ctx)
         if found is None or document_kind(found[1]) != "template":
@@ -240,6 +243,23 @@ def _parameter_file(path: Path, text: str, root: JObject, ctx: LoadContext) -> F
             text=text,
         )
     return FileModel(display, FORMAT, text=text)
+
+
+def _bicep_template(
+    path: Path, values: Mapping[str, Value], ctx: LoadContext, report_at: Span
+) -> FileModel | None:
+    """The Bicep template of a JSON parameter file, evaluated by the Bicep loader."""
+    try:
+        ctx.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return None
+    from acr_trusted.lint import bicep  # the Bicep parser loads only when a file needs it
+
+    given = {
+        name: evolve(value, origin=Origin(OriginKind.PARAMETER_VALUE, name, value.span))
+        for name, value in values.items()
+    }
+    return bicep.evaluate_template(path, given, ctx, report_at=report_at)
 
 
 def _entry_spans(source: Source, root: JObject) -> dict[str, Span]:
