@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -216,3 +217,28 @@ def test_backoff_jitter_stays_within_budget() -> None:
     delays = list(Backoff(1, 16, jitter=True).delays(30))
     assert sum(delays) <= 30
     assert all(0 < d <= 16 for d in delays)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"status": 429, "retry_after": 0.01}, id="429"),
+        pytest.param({"status": 500}, id="500"),
+        pytest.param({"status": 503}, id="503"),
+        pytest.param({"drop_connection": True}, id="dropped"),
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_grant_faults_converge(
+    local_azure: LocalAzure,
+    registry: RegistryRef,
+    identity: str,
+    method: str,
+    fault: dict[str, Any],
+) -> None:
+    """Throttling, server errors and dropped connections still end with exactly one assignment."""
+    local_azure.inject(method=method, path_contains="/roleAssignments/", times=2, **fault)
+    options = {**local_azure.client_options, "retry_backoff_factor": 0.01}
+    result = grant_pull(registry, identity, **{**local_azure.kwargs, "client_options": options})
+    assert result.created
+    assert len(local_azure.role_assignments(registry)) == 1
