@@ -182,7 +182,8 @@ def test_literal_bypass_and_tasks_flag_carry_offsets_for_fix() -> None:
     for prop, written in ((BYPASS, "'None'"), (TASKS, "false")):
         found = acr.get(prop)
         assert found.is_literal
-        assert found.span is not None and found.span.start_offset is not None
+        assert found.span is not None
+        assert found.span.start_offset is not None
         assert text[found.span.start_offset : found.span.end_offset] == written
 
 
@@ -280,7 +281,8 @@ def test_local_modules_params_in_outputs_out_and_null_fallback() -> None:
     assert model.errors == ()
     acr = registry(model, "acr")
     assert acr.via == "module './registry.bicep'"
-    assert acr.span.path == "modules/main.bicep" and acr.span.line == 3
+    assert acr.span.path == "modules/main.bicep"
+    assert acr.span.line == 3
     assert acr.name.value == "contosoacr"
     bypass = acr.get(BYPASS)  # `bypass: null` falls back to the module's default
     assert bypass.value == "None"
@@ -300,7 +302,8 @@ def test_module_loop_gives_one_registry_and_call_site_literal_is_fixable() -> No
     assert many.name.value == "acrone"
     bypass = many.get(BYPASS)
     assert bypass.is_literal
-    assert bypass.span is not None and bypass.span.start_offset is not None
+    assert bypass.span is not None
+    assert bypass.span.start_offset is not None
     assert text[bypass.span.start_offset : bypass.span.end_offset] == "'None'"
 
 
@@ -312,9 +315,11 @@ def test_module_recursion_and_missing_module_do_not_crash() -> None:
 def test_known_avm_registry_module_and_consumer_modules() -> None:
     model = load(FIXTURES / "modules" / "main.bicep")
     avm = registry(model, "avm")
-    assert avm.via is not None and "known-module table" in avm.via
+    assert avm.via is not None
+    assert "known-module table" in avm.via
     sku = avm.get(SKU)
-    assert sku.value == "Premium" and sku.origin.kind is OriginKind.MODULE_TABLE
+    assert sku.value == "Premium"
+    assert sku.origin.kind is OriginKind.MODULE_TABLE
     assert value(avm, ACCESS) == "Disabled"  # derived: private endpoints and no IP rules
     assert avm.private_endpoint_count.value == 1
     assert avm.get(BYPASS).is_literal
@@ -365,7 +370,8 @@ def test_known_module_null_input_falls_back_to_default() -> None:
 def test_linted_bicepparam_reports_template_registries_at_using() -> None:
     model = load(FIXTURES / "params" / "main.bicepparam")
     (acr,) = model.registries
-    assert acr.span.path == "params/main.bicepparam" and acr.span.line == 1
+    assert acr.span.path == "params/main.bicepparam"
+    assert acr.span.line == 1
     assert acr.via == "template 'params/main.bicep'"
     assert value(acr, BYPASS) == "None"
     assert acr.get(BYPASS).is_literal  # the literal is in the linted param file
@@ -399,7 +405,8 @@ def test_evaluate_template_for_other_loaders() -> None:
     )
     (acr,) = model.registries
     assert acr.span == at
-    assert value(acr, BYPASS) == "None" and value(acr, ACCESS) == "Enabled"
+    assert value(acr, BYPASS) == "None"
+    assert value(acr, ACCESS) == "Enabled"
     missing = bicep.evaluate_template(params / "nope.bicep", {}, context(FIXTURES))
     assert missing.registries == ()
 
@@ -455,14 +462,16 @@ def test_avm_empty_ip_rules_emit_a_rule_set_at_this_commit() -> None:
         f"{AVM}res/container-registry/registry/tests/e2e/restricted-empty-ip/main.test.bicep"
     )
     reg = registry(model, "testDeployment")
-    assert value(reg, ACTION) == "Deny" and value(reg, IP_RULES) == []
+    assert value(reg, ACTION) == "Deny"
+    assert value(reg, IP_RULES) == []
     assert value(reg, ACCESS) == "Disabled"
 
 
 def test_cicd_agents_resolves_ternaries_and_finds_the_tasks_patch() -> None:
     model = corpus_model(f"{AVM}ptn/dev-ops/cicd-agents-and-runners/main.bicep")
     acr = registry(model, "acr")
-    assert value(acr, SKU) == "Premium" and "privateNetworking" in acr.get(SKU).depends_on
+    assert value(acr, SKU) == "Premium"
+    assert "privateNetworking" in acr.get(SKU).depends_on
     assert value(acr, BYPASS) == "AzureServices"
     linked = consumers_of(model, acr)
     posture = posture_of(acr, linked)
@@ -472,7 +481,8 @@ def test_cicd_agents_resolves_ternaries_and_finds_the_tasks_patch() -> None:
     assert patch.symbol == "acrNetworkByPassTasks"
     assert patch.attr("source").value == "deployment-script"
     tasks = [c for c in linked if c.kind is ConsumerKind.TASK]
-    assert tasks and tasks[0].attr("identity").value == "system-assigned"
+    assert tasks
+    assert tasks[0].attr("identity").value == "system-assigned"
 
 
 def test_container_job_toolkit_null_bypass_falls_back_to_module_default() -> None:
@@ -486,20 +496,52 @@ def test_container_job_toolkit_null_bypass_falls_back_to_module_default() -> Non
     ]
 
 
-@pytest.mark.parametrize(
-    ("relative", "symbol", "sku", "restricted", "bypass"),
-    [
-        (f"{AVM}res/container-registry/registry/main.bicep", "registry", "Premium", False, "AzureServices"),
-        (f"{AVM}ptn/ai-platform/baseline/main.bicep", "containerRegistry", "Premium", True, "AzureServices"),
-        (f"{AVM}ptn/azd/ml-hub-dependencies/main.bicep", "containerRegistry", "Basic", False, "AzureServices"),
-        (f"{AVM}ptn/deployment-script/import-image-to-acr/tests/e2e/defaults/dependencies.bicep", "acr", "Standard", False, None),
-        (f"{AVM}ptn/deployment-script/import-image-to-acr/tests/e2e/max/dependencies.bicep", "acr", "Premium", True, "AzureServices"),
-        (f"{AVM}ptn/aca-lza/hosting-environment/modules/supporting-services/modules/container-registry.module.bicep", "acr", "Premium", True, "AzureServices"),
-        ("Azure__ResourceModules/modules/Microsoft.ContainerRegistry/registries/deploy.bicep", "registry", "Basic", False, "AzureServices"),
-        ("mspnp__aks-baseline/workload-team/acr-stamp.bicep", "acrAks", "Premium", True, "AzureServices"),
-        ("Azure__azure-quickstart-templates/quickstarts/microsoft.containerregistry/container-registry-with-policies-and-diagnostics/main.bicep", "acr", "Basic", False, "None"),
-    ],
-)  # fmt: skip
+PTN = f"{AVM}ptn/"
+QUICKSTART = (
+    "Azure__azure-quickstart-templates/quickstarts/microsoft.containerregistry/"
+    "container-registry-with-policies-and-diagnostics/main.bicep"
+)
+IMPORT_TESTS = f"{PTN}deployment-script/import-image-to-acr/tests/e2e/"
+ACA_LZA = f"{PTN}aca-lza/hosting-environment/modules/supporting-services/modules/"
+CARML = "Azure__ResourceModules/modules/Microsoft.ContainerRegistry/registries/deploy.bicep"
+LABELS = [
+    (
+        f"{AVM}res/container-registry/registry/main.bicep",
+        "registry",
+        "Premium",
+        False,
+        "AzureServices",
+    ),
+    (
+        f"{PTN}ai-platform/baseline/main.bicep",
+        "containerRegistry",
+        "Premium",
+        True,
+        "AzureServices",
+    ),
+    (
+        f"{PTN}azd/ml-hub-dependencies/main.bicep",
+        "containerRegistry",
+        "Basic",
+        False,
+        "AzureServices",
+    ),
+    (f"{IMPORT_TESTS}defaults/dependencies.bicep", "acr", "Standard", False, None),
+    (f"{IMPORT_TESTS}max/dependencies.bicep", "acr", "Premium", True, "AzureServices"),
+    (f"{ACA_LZA}container-registry.module.bicep", "acr", "Premium", True, "AzureServices"),
+    (CARML, "registry", "Basic", False, "AzureServices"),
+    (
+        "mspnp__aks-baseline/workload-team/acr-stamp.bicep",
+        "acrAks",
+        "Premium",
+        True,
+        "AzureServices",
+    ),
+    (QUICKSTART, "acr", "Basic", False, "None"),
+]
+
+
+@pytest.mark.parametrize(("relative", "symbol", "sku", "restricted", "bypass"), LABELS)
 def test_corpus_registries_match_manifest_labels(
     relative: str, symbol: str, sku: str, restricted: bool, bypass: str | None
 ) -> None:
