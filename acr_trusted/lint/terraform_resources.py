@@ -619,7 +619,7 @@ def expand(body: Body, block_type: str, scope: Scope) -> list[tuple[Body, Scope,
         iterator_expr = dynamic.body.expr("iterator")
         iterator = str(iterator_expr.value) if iterator_expr is not None else block_type
         expanded = instances(dynamic.body.expr("for_each"), "for_each", scope, iterator)
-        for item_scope, certain in expanded or [(scope, False)]:
+        for item_scope, certain in [(scope, False)] if expanded is None else expanded:
             found.append((contents[0].body, item_scope, certain))
     return found
 
