@@ -265,3 +265,40 @@ class TestArmCollections:
         """An unknown argument, or an object with an array, gives an unknown result."""
         assert not ev.union([Value.of({}), unknown()], span=SPAN).known
         assert not ev.union([Value.of({}), Value.of([1])], span=SPAN).known
+
+
+class TestHclFunctions:
+    def test_try_skips_failures_and_stops_at_unknown(self) -> None:
+        """try returns the first attempt that does not fail; an unknown one decides nothing."""
+
+        def fails() -> Value:
+            raise ev.EvaluationError("var.x.missing")
+
+        assert ev.try_([fails, lambda: Value.of("b")], span=SPAN).value == "b"
+        assert not ev.try_([lambda: unknown(), lambda: Value.of("b")], span=SPAN).known
+        assert not ev.try_([fails], span=SPAN).known
+
+    def test_lookup(self) -> None:
+        """lookup falls back to the default only for a missing key."""
+        flags = Value.of({"a": Value.of(1)})
+        assert ev.lookup(flags, Value.of("a"), Value.of(2), span=SPAN).value == 1
+        assert ev.lookup(flags, Value.of("b"), Value.of(2), span=SPAN).value == 2
+        assert not ev.lookup(flags, Value.of("b"), None, span=SPAN).known
+        assert not ev.lookup(unknown(), Value.of("a"), Value.of(2), span=SPAN).known
+
+    def test_to_bool_and_to_string(self) -> None:
+        """tobool accepts "true"/"false"; tostring renders bools as HCL does; null stays null."""
+        assert ev.to_bool(Value.of("false"), span=SPAN).value is False
+        assert ev.to_bool(Value.of(None), span=SPAN).value is None
+        assert not ev.to_bool(Value.of("maybe"), span=SPAN).known
+        assert ev.to_string(Value.of(True), span=SPAN).value == "true"
+        assert ev.to_string(Value.of(3), span=SPAN).value == "3"
+        assert not ev.to_string(Value.of([1]), span=SPAN).known
+
+    def test_compare_and_arithmetic_on_numbers(self) -> None:
+        """Numbers compare and add (count expressions); anything else is unknown."""
+        assert ev.compare(Value.of(2), ">", Value.of(0), span=SPAN).value is True
+        assert ev.compare(Value.of(2), "<=", Value.of(1), span=SPAN).value is False
+        assert not ev.compare(Value.of("2"), ">", Value.of(0), span=SPAN).known
+        assert ev.arithmetic(Value.of(2), "+", Value.of(1), span=SPAN).value == 3
+        assert not ev.arithmetic(Value.of(True), "-", Value.of(1), span=SPAN).known

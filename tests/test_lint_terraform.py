@@ -484,7 +484,7 @@ def test_tf_json() -> None:
     assert acr.get(P.IP_RULES).value == ["203.0.113.7/32"]
     fromvar = registry(model, "azurerm_container_registry.fromvar")
     assert fromvar.get(P.BYPASS_OPTIONS).value == "None"
-    assert "bypass" in fromvar.get(P.BYPASS_OPTIONS).depends_on
+    assert fromvar.get(P.BYPASS_OPTIONS).origin.kind is OriginKind.PARAMETER_DEFAULT
     assert [c.symbol for c in consumers_of(model, fromvar)] == ["azurerm_private_endpoint.pe"]
 
 

@@ -363,6 +363,8 @@ def _literal(expr: Expr, scope: Scope, strict: bool) -> Value:
 
 
 def _template(expr: Expr, scope: Scope, strict: bool) -> Value:
+    if len(expr.children) == 1 and expr.text.startswith('"${') and expr.text.endswith('}"'):
+        return evaluate(expr.children[0], scope, strict=strict)  # "${x}" is x, as in Terraform
     parts = [evaluate(c, scope, strict=strict) for c in expr.children]
     return E.interpolate(parts, span=expr.span, expression=expr.text)
 
