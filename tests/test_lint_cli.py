@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from acr_trusted.lint import cli
-from acr_trusted.lint.engine import lint
+from acr_trusted.lint import cli, engine
 
 from .lint_fakes import fakes, marker_check, write
 
@@ -21,7 +20,8 @@ GOOD = "resource acr 'x' = {}\n"
 @pytest.fixture(autouse=True)
 def fake_linter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Fake loaders and rules, and a working directory of our own (no stray config)."""
-    monkeypatch.setattr(cli, "lint", functools.partial(lint, loaders=fakes(), check=marker_check))
+    fake = functools.partial(engine.lint, loaders=fakes(), check=marker_check)
+    monkeypatch.setattr(engine, "lint", fake)
     (tmp_path / ".git").mkdir()
     monkeypatch.chdir(tmp_path)
 
@@ -174,3 +174,35 @@ def test_lint_path_imports_no_azure_module(tmp_path: Path) -> None:
     modules = set(out.split())
     assert "acr_trusted.lint.engine" in modules
     assert not {m for m in modules if m == "azure" or m.startswith("azure.")}
+
+
+def test_a_run_with_nothing_to_parse_imports_neither_attrs_nor_the_model(tmp_path: Path) -> None:
+    """The common pre-commit run (no registry in sight) pays for a read and a regex only."""
+    write(
+        tmp_path / "storage.bicep",
+        "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {}",
+    )
+    code = (
+        "import sys\n"
+        "from acr_trusted.lint.cli import main\n"
+        f"code = main([{str(tmp_path / 'storage.bicep')!r}, '--format', 'json'])\n"
+        "print(code)\n"
+        "print('\\n'.join(sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert '"files_scanned": 1' in out
+    modules = set(out.split())
+    assert "0" in modules
+    assert not {"attrs", "acr_trusted.lint.model", "acr_trusted.lint.engine"} & modules
+
+
+def test_a_config_file_is_still_validated_when_nothing_needs_parsing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write(Path("storage.bicep"), "param location string\n")
+    assert cli.main(["storage.bicep"]) == 0
+    write(Path(".acr-trusted.toml"), "fail-levle = 'note'\n")
+    assert cli.main(["storage.bicep"]) == 2
+    assert "unknown key 'fail-levle'" in outputs(capsys)[1]

@@ -7,11 +7,10 @@ import pytest
 
 from acr_trusted.lint import engine
 from acr_trusted.lint.config import LintConfig
-from acr_trusted.lint.engine import RELEVANT, discover, format_of, lint
+from acr_trusted.lint.engine import lint
 from acr_trusted.lint.findings import Finding, Severity
 from acr_trusted.lint.model import FileModel, LoadContext, ParseError, Registry, Span
 
-from .conftest import CORPUS
 from .lint_fakes import FakeLoader, fakes, marker_check, write
 
 
@@ -32,143 +31,7 @@ def chdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-# -- discovery and display paths ------------------------------------------------------------
-
-
-def test_directory_walk_skips_vcs_vendored_and_provider_dirs(chdir: Path) -> None:
-    for rel in (
-        "infra/main.bicep",
-        "infra/params.bicepparam",
-        "infra/azuredeploy.json",
-        "infra/tf/main.tf",
-        "infra/tf/prod.tfvars",
-        "infra/tf/x.tf.json",
-        "infra/tf/.terraform/modules/acr/main.tf",
-        "infra/tf/.terraform/providers/registry/x.tf",
-        "infra/.git/hooks/x.json",
-        "infra/node_modules/pkg/package.json",
-        "infra/README.md",
-        "infra/script.sh",
-    ):
-        write(chdir / rel, "x")
-    found, missing = discover([Path("infra")])
-    assert missing == []
-    assert sorted(found) == [
-        "infra/azuredeploy.json",
-        "infra/main.bicep",
-        "infra/params.bicepparam",
-        "infra/tf/.terraform/modules/acr/main.tf",
-        "infra/tf/main.tf",
-        "infra/tf/prod.tfvars",
-        "infra/tf/x.tf.json",
-    ]
-
-
-def test_display_paths_relative_to_the_directory_arguments_parent(tmp_path: Path) -> None:
-    write(tmp_path / "repo" / "infra" / "main.bicep", "x")
-    found, _ = discover([tmp_path / "repo" / "infra"])
-    assert list(found) == ["infra/main.bicep"]
-
-
-def test_current_directory_gives_paths_relative_to_it(chdir: Path) -> None:
-    write(chdir / "infra" / "main.bicep", "x")
-    assert list(discover([Path(".")])[0]) == ["infra/main.bicep"]
-
-
-def test_file_arguments_are_shown_as_given_and_linted_once(chdir: Path) -> None:
-    write(chdir / "infra" / "main.bicep", "x")
-    found, _ = discover([Path("infra/main.bicep"), Path("infra"), Path("./infra/main.bicep")])
-    assert list(found) == ["infra/main.bicep"]
-
-
-def test_unhandled_file_argument_is_ignored_and_missing_ones_are_listed(chdir: Path) -> None:
-    write(chdir / "notes.txt", "registry")
-    found, missing = discover([Path("notes.txt"), Path("gone.bicep")])
-    assert found == {}
-    assert missing == ["gone.bicep"]
-
-
-# -- routing and the pre-filter -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "fmt"),
-    [
-        ("main.bicep", "", "bicep"),
-        ("main.bicepparam", "", "bicep"),
-        ("main.tf", "", "terraform"),
-        ("terraform.tfvars", "", "terraform"),
-        ("prod.auto.tfvars", "", "terraform"),
-        ("main.tf.json", "{}", "terraform"),
-        ("vars.tfvars.json", "{}", "terraform"),
-        ("azuredeploy.json", '{"resources": []}', "arm"),
-        ("MAIN.JSON", "{}", "arm"),
-        ("out.json", '{"format_version": "1.2", "planned_values": {}}', "terraform"),
-        ("out.json", '{"format_version":"1.2","resource_changes":[]}', "terraform"),
-        ("readme.md", "", None),
-    ],
-)
-def test_format_routing(name: str, text: str, fmt: str | None) -> None:
-    assert format_of(Path(name), text) == fmt
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "resource acr 'Microsoft.ContainerRegistry/registries@2023-07-01' = {",
-        'resource "azurerm_container_registry" "this" {',
-        "image: 'myreg.azurecr.io/app:1'",
-        "module reg 'br/public:avm/res/container-registry/registry:0.9.3' = {",
-        "module registry '../../../main.bicep' = {",
-        "module stamp './stamp.bicep' = {",
-        "using './main.bicep'",
-        'module "containerregistry" {\n  source = "../../"\n}',
-        'module "x" {\n  source = "./modules/x"\n}',
-        '{"module": {"x": {"source": "./m"}}}',
-        '"templateLink": {"relativePath": "nested/acr.json"}',
-        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
-        'deploymentParameters.json#"}',
-    ],
-)
-def test_prefilter_keeps_registry_files_and_local_module_calls(text: str) -> None:
-    assert RELEVANT.search(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {",
-        'resource "azurerm_storage_account" "sa" {\n  source_content = "x"\n}',
-        "module kv 'br/public:avm/res/key-vault/vault:0.9.0' = {",
-        'module "net" {\n  source = "Azure/avm-res-network-virtualnetwork/azurerm"\n}',
-        '{"name": "web", "version": "1.0.0"}',
-    ],
-)
-def test_prefilter_skips_files_without_registry_tokens(text: str) -> None:
-    assert not RELEVANT.search(text)
-
-
-def test_corpus_files_that_only_call_a_local_registry_module_pass_the_prefilter(
-    shared_dir: Path,
-) -> None:
-    callers = [
-        *CORPUS.glob(
-            "Azure__bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/*/main.test.bicep"
-        ),
-        *CORPUS.glob(
-            "Azure__terraform-azurerm-avm-res-containerregistry-registry/examples/*/main.tf"
-        ),
-    ]
-    assert len(callers) >= 7
-    for file in callers:
-        assert RELEVANT.search(file.read_text(encoding="utf-8")), file
-
-
-def test_every_labelled_corpus_file_passes_the_prefilter(shared_dir: Path) -> None:
-    rows = (CORPUS / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    for row in rows:
-        file = CORPUS / row.split("\t")[0]
-        assert RELEVANT.search(file.read_text(encoding="utf-8-sig")), file
+# -- what is loaded ------------------------------------------------------------------------
 
 
 def test_irrelevant_file_is_counted_but_not_loaded(chdir: Path) -> None:

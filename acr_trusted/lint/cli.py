@@ -11,24 +11,28 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acr_trusted import __version__
-from acr_trusted.lint.config import (
-    ConfigError,
-    LintConfig,
-    find_config,
-    load_config_file,
-    parse_rule_list,
+from acr_trusted.lint.report import FORMATS, SEVERITIES, render, summary
+from acr_trusted.lint.scan import (
+    LintResult,
+    TextCache,
+    config_file_near,
+    discover,
+    nothing_to_parse,
 )
-from acr_trusted.lint.engine import LintResult, lint
-from acr_trusted.lint.findings import RULES, Severity
-from acr_trusted.lint.report import FORMATS, render, summary
+
+if TYPE_CHECKING:
+    from acr_trusted.lint.config import LintConfig
 
 PROG = "acr-trusted-lint"
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def _rule_ids(text: str) -> frozenset[str]:
+    from acr_trusted.lint.config import ConfigError, parse_rule_list
+
     try:
         return parse_rule_list(text, "rule list")
     except ConfigError as exc:
@@ -71,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fail-level",
-        choices=[s.value for s in Severity],
+        choices=SEVERITIES[::-1],
         help="lowest severity that fails the run (default: error, or the config file's)",
     )
     parser.add_argument(
@@ -83,6 +87,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> LintConfig:
+    from acr_trusted.lint.config import ConfigError, find_config, load_config_file
+    from acr_trusted.lint.findings import Severity
+
     base = load_config_file(args.config) if args.config else find_config(args.paths[0])
     config = base.with_overrides(
         select=frozenset().union(*args.select) if args.select else None,
@@ -109,13 +116,41 @@ def _exit_code(result: LintResult, config: LintConfig, *, changed: bool) -> int:
     return EXIT_OK
 
 
+def _nothing_to_lint(args: argparse.Namespace, read_text: TextCache) -> LintResult | None:
+    """The clean result of a run with nothing to parse, found without importing the linter.
+
+    Taken only when every path exists, no configuration or parameter file could change the
+    outcome, and no file passes the pre-filter: then there is nothing to report.
+    """
+    if args.config or args.param_file or config_file_near(args.paths[0]) is not None:
+        return None
+    found, missing = discover(args.paths)
+    if missing or not nothing_to_parse(found, read_text):
+        return None
+    return LintResult(len(found), (), found)
+
+
+def _report(result: LintResult, fmt: str) -> None:
+    sys.stdout.write(render(result, fmt))
+    if fmt in ("text", "github"):
+        print(summary(result), file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
+    read_text = TextCache()
+    clean = _nothing_to_lint(args, read_text)
+    if clean is not None:
+        _report(clean, args.format)
+        return EXIT_OK
+    from acr_trusted.lint.config import ConfigError
+    from acr_trusted.lint.engine import lint
+
     try:
         config = _config(args)
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE
-    result = lint(args.paths, config=config)
+    result = lint(args.paths, config=config, read_text=read_text)
     for path in result.missing:
         _error(f"{path}: no such file or directory")
     changed = False
@@ -128,9 +163,7 @@ def run(args: argparse.Namespace) -> int:
         if fixes.changed:
             changed = True
             result = lint(args.paths, config=config)
-    sys.stdout.write(render(result, args.format))
-    if args.format in ("text", "github"):
-        print(summary(result), file=sys.stderr)
+    _report(result, args.format)
     return _exit_code(result, config, changed=changed)
 
 
@@ -138,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Find Azure Container Registries whose network rules lock out the trusted "
-        f"services, tasks and roles their consumers need. Rules: {', '.join(RULES)}.",
+        "services, tasks and roles their consumers need (Bicep, ARM and Terraform).",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     configure(parser)

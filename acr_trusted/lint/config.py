@@ -22,9 +22,8 @@ from typing import Any
 from attrs import evolve, field, frozen
 
 from acr_trusted.lint.findings import RULES, Finding, Severity
+from acr_trusted.lint.scan import PYPROJECT, config_file_near
 
-PYPROJECT = "pyproject.toml"
-DOTFILE = ".acr-trusted.toml"
 KEYS = ("select", "ignore", "severity", "fail-level", "param-files", "strict")
 
 
@@ -197,25 +196,11 @@ def load_config_file(path: Path) -> LintConfig:
 
 
 def find_config(start: Path) -> LintConfig:
-    """The nearest configuration above ``start``; defaults when there is none.
-
-    In each directory ``.acr-trusted.toml`` wins over ``pyproject.toml``; a pyproject without
-    ``[tool.acr-trusted.lint]`` is passed over. The walk stops at a directory holding ``.git``,
-    so a checkout never picks up settings from whatever lies above it.
-    """
-    directory = start if start.is_dir() else start.parent
-    for candidate in (directory.absolute(), *directory.absolute().parents):
-        dotfile = candidate / DOTFILE
-        if dotfile.is_file():
-            return load_config_file(dotfile)
-        pyproject = candidate / PYPROJECT
-        if pyproject.is_file():
-            found = parse_config(pyproject, _load_toml(pyproject))
-            if found is not None:
-                return found
-        if (candidate / ".git").exists():
-            break
-    return LintConfig()
+    """The nearest configuration above ``start`` (see :func:`config_file_near`); else defaults."""
+    path = config_file_near(start)
+    if path is None:
+        return LintConfig()
+    return parse_config(path, _load_toml(path)) or LintConfig()
 
 
 # -- inline suppressions ---------------------------------------------------------------------

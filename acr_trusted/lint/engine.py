@@ -1,51 +1,34 @@
 """The linter's driver: find the files, skip the irrelevant ones cheaply, load, check, filter.
 
 Speed matters because the common pre-commit run touches files that have nothing to do with a
-registry: every file is read once and tested with :data:`RELEVANT`, and only a match is handed
-to a loader. Loaders are imported on first use, so a run over Terraform never imports the Bicep
-parser. A loader or rule that fails unexpectedly costs only its own file an ACRT000 finding.
+registry: every file is read once and tested with :data:`~acr_trusted.lint.scan.RELEVANT`, and
+only a match is handed to a loader. Loaders are imported on first use, so a run over
+Terraform never imports the Bicep parser. A loader or rule that fails unexpectedly costs only
+its own file an ACRT000 finding.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from attrs import evolve, field, frozen
+from attrs import evolve
 
 from acr_trusted.lint.config import LintConfig, parse_suppressions, suppress
 from acr_trusted.lint.findings import RULES, Finding
 from acr_trusted.lint.model import FileModel, LoadContext, Span
-
-BOM = b"\xef\xbb\xbf"
-SKIPPED_DIRS = frozenset({".git", "node_modules"})
-BICEP_SUFFIXES = (".bicep", ".bicepparam")
-TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tf.json", ".tfvars.json")
-HANDLED_SUFFIXES = (*BICEP_SUFFIXES, *TERRAFORM_SUFFIXES, ".json")
-
-# The pre-filter. A file is parsed only if its text matches, case-insensitively:
-# - a registry token: "registr" (Microsoft.ContainerRegistry/registries, container-registry/
-#   registry modules, azurerm_container_registry*, imageRegistryCredentials, containerRegistry),
-#   "azurecr" (login servers) or "acr" (acrUseManagedIdentityCreds, AcrPull, acr* symbols);
-# - or a reference to another local file that may declare one: a Bicep module with a relative
-#   path (`module x './acr.bicep'`), a .bicepparam `using '...'`, a Terraform `source = "./..."`
-#   or `"../..."` (HCL or JSON), an ARM linked template's `relativePath`, or an ARM parameter
-#   file (`deploymentParameters` schema), whose template is read by the loader.
-# A false match only costs a parse; a miss would hide a finding, so the tokens are broad.
-RELEVANT = re.compile(
-    r"registr|azurecr|acr"
-    r"|\bmodule\s+[A-Za-z_]\w*\s+'(?!br[:/]|ts[:/])"
-    r"|\busing\s+'"
-    r"|\bsource\"?\s*[=:]\s*\"\.\.?/"
-    r"|relativePath|deploymentParameters",
-    re.IGNORECASE,
+from acr_trusted.lint.scan import (
+    BOM,
+    RELEVANT,
+    LintResult,
+    TextCache,
+    discover,
+    format_of,
 )
-# `terraform show -json` output: routed to the Terraform loader whatever the file is called.
-_PLAN_JSON = re.compile(r'"format_version"[\s\S]*"(?:planned_values|resource_changes)"')
+
+__all__ = ["LintResult", "lint"]
 
 
 class Loader(Protocol):
@@ -58,100 +41,6 @@ LOADER_MODULES: dict[str, str] = {
     "bicep": "acr_trusted.lint.bicep",
     "terraform": "acr_trusted.lint.terraform",
 }
-
-
-@frozen
-class LintResult:
-    """What one run found. ``sources`` maps each linted display path to the file on disk."""
-
-    files_scanned: int
-    findings: tuple[Finding, ...]
-    sources: Mapping[str, Path] = field(factory=dict)
-    missing: tuple[str, ...] = ()  # paths given that do not exist
-
-    @property
-    def active(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if not f.suppressed)
-
-
-def format_of(path: Path, text: str) -> str | None:
-    """Which loader reads ``path``: by suffix, and plan JSON by its content."""
-    name = path.name.lower()
-    if name.endswith(BICEP_SUFFIXES):
-        return "bicep"
-    if name.endswith(TERRAFORM_SUFFIXES):
-        return "terraform"
-    if name.endswith(".json"):
-        return "terraform" if _PLAN_JSON.search(text[:4096]) else "arm"
-    return None
-
-
-def is_handled(path: Path) -> bool:
-    return path.name.lower().endswith(HANDLED_SUFFIXES)
-
-
-def _skipped(parent: str, name: str) -> bool:
-    return name in SKIPPED_DIRS or (parent == ".terraform" and name == "providers")
-
-
-def discover(paths: Sequence[Path]) -> tuple[dict[str, Path], list[str]]:
-    """Display path -> file for every handled file; and the arguments that do not exist.
-
-    A file argument is shown as given; a file found under a directory argument is shown
-    relative to that directory's parent (``infra/main.bicep`` for ``infra``), except under
-    ``.`` or the current directory, where it is shown relative to it (as ``ruff .`` does).
-    Files are listed in a stable order and each is linted once.
-    """
-    found: dict[str, Path] = {}
-    seen: set[Path] = set()
-    missing: list[str] = []
-    cwd = Path.cwd().resolve()
-
-    def add(display: str, file: Path) -> None:
-        key = file.resolve()
-        if key not in seen:
-            seen.add(key)
-            found[display] = file
-
-    for arg in paths:
-        if arg.is_file():
-            if is_handled(arg):
-                add(str(arg), arg)
-        elif arg.is_dir():
-            base = arg.resolve()
-            root = base if base == cwd else base.parent
-            for file in _walk(arg):
-                add(os.path.relpath(file.resolve(), root), file)
-        else:
-            missing.append(str(arg))
-    return found, missing
-
-
-def _walk(directory: Path) -> Iterator[Path]:
-    for current, dirs, files in os.walk(directory):
-        parent = os.path.basename(current)
-        dirs[:] = sorted(d for d in dirs if not _skipped(parent, d))
-        for name in sorted(files):
-            if name.lower().endswith(HANDLED_SUFFIXES):
-                yield Path(current, name)
-
-
-class TextCache:
-    """Reads each file once, decoded as UTF-8 (a BOM is dropped), newlines kept as written.
-
-    Keeping ``\\r\\n`` matters: findings' offsets index this text and ``--fix`` writes it back.
-    """
-
-    def __init__(self) -> None:
-        self._texts: dict[Path, str] = {}
-
-    def __call__(self, path: Path) -> str:
-        key = path.resolve()
-        text = self._texts.get(key)
-        if text is None:
-            text = key.read_bytes().decode("utf-8-sig")
-            self._texts[key] = text
-        return text
 
 
 def _parse_error(display: str, reason: str, line: int = 1, column: int = 1) -> Finding:
@@ -231,14 +120,16 @@ def lint(
     config: LintConfig,
     loaders: Mapping[str, Loader] | None = None,
     check: CheckFn | None = None,
+    read_text: TextCache | None = None,
 ) -> LintResult:
     """Lint files and directories; findings only for the files given or found under them.
 
     ``loaders`` (format -> object with ``load``) and ``check`` replace the real loaders and
     ``acr_trusted.lint.rules.check``, for tests; formats not in ``loaders`` use the real module.
+    ``read_text`` is a cache the caller already filled (the command line's pre-filter pass).
     """
     found, missing = discover(paths)
-    read_text = TextCache()
+    read_text = read_text or TextCache()
     ctx = LoadContext(
         read_text=read_text,
         display_path=_display_path_for(found, Path.cwd().resolve()),

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from attrs import frozen
 
-from acr_trusted.lint.engine import BOM
 from acr_trusted.lint.findings import Edit, Finding
+from acr_trusted.lint.scan import BOM
 
 # rule -> the literal its fix replaces (compared without quotes, ignoring case as ARM does)
 FIXABLE: dict[str, str] = {"ACRT001": "none", "ACRT002": "false"}

@@ -11,19 +11,25 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from acr_trusted import __version__
-from acr_trusted.lint.engine import LintResult
-from acr_trusted.lint.findings import RULES, Finding, Severity
+from acr_trusted.lint.scan import LintResult
+
+if TYPE_CHECKING:
+    from acr_trusted.lint.findings import Finding
+
+# Severity values, worst first. The rule table (findings.py, which needs attrs) is imported
+# only by the SARIF renderer, so a clean run's report costs no import (see scan.py).
+SEVERITIES = ("error", "warning", "note")
 
 FORMATS = ("text", "json", "sarif", "github")
 JSON_VERSION = 1
 TOOL_NAME = "acr-trusted-lint"
 INFORMATION_URI = "https://github.com/acr-trusted/acr-trusted"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 def render(result: LintResult, fmt: str) -> str:
@@ -47,12 +53,8 @@ def render_text(result: LintResult) -> str:
 
 def summary(result: LintResult) -> str:
     """One line for stderr: counts by severity, files, suppressions."""
-    counts = Counter(f.severity for f in result.active)
-    parts = [
-        f"{counts[s]} {s.value}{'' if counts[s] == 1 else 's'}"
-        for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
-        if counts[s]
-    ]
+    counts = Counter(f.severity.value for f in result.active)
+    parts = [f"{counts[s]} {s}{'' if counts[s] == 1 else 's'}" for s in SEVERITIES if counts[s]]
     files = len({f.span.path for f in result.active})
     found = (
         f"{', '.join(parts)} in {files} file{'' if files == 1 else 's'}" if parts else "no findings"
@@ -90,6 +92,8 @@ def render_json(result: LintResult) -> str:
 
 
 def _sarif_rule(rule_id: str) -> dict[str, Any]:
+    from acr_trusted.lint.findings import RULES
+
     info = RULES[rule_id]
     return {
         "id": info.id,
@@ -136,6 +140,8 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def render_sarif(result: LintResult) -> str:
+    from acr_trusted.lint.findings import RULES
+
     rule_ids = list(RULES)
     document = {
         "$schema": SARIF_SCHEMA,
@@ -182,6 +188,6 @@ def render_github(result: LintResult) -> str:
             props.append(f"endColumn={max(span.end_column, span.column)}")
         props.append(f"title={_escape_property(f'{f.rule} {f.name}')}")
         lines.append(
-            f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_escape_data(f.message)}\n"
+            f"::{_GITHUB_LEVEL[f.severity.value]} {','.join(props)}::{_escape_data(f.message)}\n"
         )
     return "".join(lines)

@@ -1,0 +1,189 @@
+"""Which files to lint, and which of them are worth parsing: the cheap first pass.
+
+This module imports nothing but the standard library (``typing`` is already loaded by the
+package), because for the most common pre-commit run -- a commit that touches no registry --
+it is all the linter runs: the command line reads each file once, tests it with
+:data:`RELEVANT` and exits without importing attrs, the model, the rules or any parser.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from acr_trusted.lint.findings import Finding
+
+BOM = b"\xef\xbb\xbf"
+SKIPPED_DIRS = frozenset({".git", "node_modules"})
+BICEP_SUFFIXES = (".bicep", ".bicepparam")
+TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tf.json", ".tfvars.json")
+HANDLED_SUFFIXES = (*BICEP_SUFFIXES, *TERRAFORM_SUFFIXES, ".json")
+
+# The pre-filter. A file is parsed only if its text matches, case-insensitively:
+# - a registry token: "registr" (Microsoft.ContainerRegistry/registries, container-registry/
+#   registry modules, azurerm_container_registry*, imageRegistryCredentials, containerRegistry),
+#   "azurecr" (login servers) or "acr" (acrUseManagedIdentityCreds, AcrPull, acr* symbols);
+# - or a reference to another local file that may declare one: a Bicep module with a relative
+#   path (`module x './acr.bicep'`), a .bicepparam `using '...'`, a Terraform `source = "./..."`
+#   or `"../..."` (HCL or JSON), an ARM linked template's `relativePath`, or an ARM parameter
+#   file (`deploymentParameters` schema), whose template is read by the loader.
+# A false match only costs a parse; a miss would hide a finding, so the tokens are broad.
+RELEVANT = re.compile(
+    r"registr|azurecr|acr"
+    r"|\bmodule\s+[A-Za-z_]\w*\s+'(?!br[:/]|ts[:/])"
+    r"|\busing\s+'"
+    r"|\bsource\"?\s*[=:]\s*\"\.\.?/"
+    r"|relativePath|deploymentParameters",
+    re.IGNORECASE,
+)
+# `terraform show -json` output: routed to the Terraform loader whatever the file is called.
+_PLAN_JSON = re.compile(r'"format_version"[\s\S]*"(?:planned_values|resource_changes)"')
+
+
+class LintResult(NamedTuple):
+    """What one run found. ``sources`` maps each linted display path to the file on disk.
+
+    A ``NamedTuple`` rather than an attrs class so that a run with nothing to parse stays
+    free of attrs (see the module docstring).
+    """
+
+    files_scanned: int
+    findings: tuple[Finding, ...]
+    sources: Mapping[str, Path] = {}
+    missing: tuple[str, ...] = ()  # paths given that do not exist
+
+    @property
+    def active(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.suppressed)
+
+
+def format_of(path: Path, text: str) -> str | None:
+    """Which loader reads ``path``: by suffix, and plan JSON by its content."""
+    name = path.name.lower()
+    if name.endswith(BICEP_SUFFIXES):
+        return "bicep"
+    if name.endswith(TERRAFORM_SUFFIXES):
+        return "terraform"
+    if name.endswith(".json"):
+        return "terraform" if _PLAN_JSON.search(text[:4096]) else "arm"
+    return None
+
+
+def is_handled(path: Path) -> bool:
+    return path.name.lower().endswith(HANDLED_SUFFIXES)
+
+
+def _skipped(parent: str, name: str) -> bool:
+    return name in SKIPPED_DIRS or (parent == ".terraform" and name == "providers")
+
+
+def discover(paths: Sequence[Path]) -> tuple[dict[str, Path], list[str]]:
+    """Display path -> file for every handled file; and the arguments that do not exist.
+
+    A file argument is shown as given; a file found under a directory argument is shown
+    relative to that directory's parent (``infra/main.bicep`` for ``infra``), except under
+    ``.`` or the current directory, where it is shown relative to it (as ``ruff .`` does).
+    Files are listed in a stable order and each is linted once.
+    """
+    found: dict[str, Path] = {}
+    seen: set[Path] = set()
+    missing: list[str] = []
+    cwd = Path.cwd().resolve()
+
+    def add(display: str, file: Path) -> None:
+        key = file.resolve()
+        if key not in seen:
+            seen.add(key)
+            found[display] = file
+
+    for arg in paths:
+        if arg.is_file():
+            if is_handled(arg):
+                add(str(arg), arg)
+        elif arg.is_dir():
+            base = arg.resolve()
+            root = base if base == cwd else base.parent
+            for file in _walk(arg):
+                add(os.path.relpath(file.resolve(), root), file)
+        else:
+            missing.append(str(arg))
+    return found, missing
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for current, dirs, files in os.walk(directory):
+        parent = os.path.basename(current)
+        dirs[:] = sorted(d for d in dirs if not _skipped(parent, d))
+        for name in sorted(files):
+            if name.lower().endswith(HANDLED_SUFFIXES):
+                yield Path(current, name)
+
+
+class TextCache:
+    """Reads each file once, decoded as UTF-8 (a BOM is dropped), newlines kept as written.
+
+    Keeping ``\\r\\n`` matters: findings' offsets index this text and ``--fix`` writes it back.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[Path, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        key = path.resolve()
+        text = self._texts.get(key)
+        if text is None:
+            text = key.read_bytes().decode("utf-8-sig")
+            self._texts[key] = text
+        return text
+
+
+PYPROJECT = "pyproject.toml"
+DOTFILE = ".acr-trusted.toml"
+# a [tool.acr-trusted...] table, or a tool.acr-trusted... / (under [tool]) acr-trusted... dotted
+# key, quoted or not; a project that merely depends on acr-trusted does not count
+_OUR_TOML_SECTION = re.compile(
+    r"""(?m)^\s*(?:\[?\s*tool\s*\.\s*["']?acr-trusted\b|["']?acr-trusted["']?\s*\.)"""
+)
+
+
+def config_file_near(start: Path) -> Path | None:
+    """The nearest ``.acr-trusted.toml``, or ``pyproject.toml`` with a ``[tool.acr-trusted]``.
+
+    In each directory from ``start`` up, the dotfile wins over pyproject.toml; a pyproject
+    without a ``tool.acr-trusted`` table is passed over. The walk stops at a directory holding
+    ``.git``, so a checkout never picks up settings from whatever lies above it.
+    """
+    directory = start if start.is_dir() else start.parent
+    for candidate in (directory.absolute(), *directory.absolute().parents):
+        dotfile = candidate / DOTFILE
+        if dotfile.is_file():
+            return dotfile
+        pyproject = candidate / PYPROJECT
+        if pyproject.is_file() and _OUR_TOML_SECTION.search(_read_or_empty(pyproject)):
+            return pyproject
+        if (candidate / ".git").exists():
+            break
+    return None
+
+
+def _read_or_empty(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def nothing_to_parse(found: Mapping[str, Path], read_text: TextCache) -> bool:
+    """No file needs a loader: each one decodes and fails the pre-filter."""
+    for file in found.values():
+        try:
+            text = read_text(file)
+        except (OSError, UnicodeDecodeError):
+            return False  # reported as ACRT000 by the engine
+        if format_of(file, text) is not None and RELEVANT.search(text):
+            return False
+    return True
