@@ -304,7 +304,7 @@ class Evaluator:
         if isinstance(node, (Num, Word)):
             return Value.of(node.value, span, expression=render(node))
         if isinstance(node, Member):
-            return self._member(self.eval(node.target, span, copy), node.name, span)
+            return self.member(self.eval(node.target, span, copy), node.name, span)
         if isinstance(node, Index):
             index = self.eval(node.index, span, copy)
             target = self.eval(node.target, span, copy)
@@ -312,11 +312,17 @@ class Evaluator:
             if isinstance(key, bool) or not isinstance(key, (str, int)):
                 text = f"{value_text(target)}[{value_text(index)}]"
                 return Value.unknown(text, span, depends_on=target.depends_on | index.depends_on)
-            return self._member(target, key, span, text=f"[{value_text(index)}]")
+            return self.member(target, key, span, text=f"[{value_text(index)}]")
         return self.call(node, span, copy)
 
-    def _member(
-        self, target: Value, key: str | int, span: Span, *, text: str = "", safe: bool = False
+    def member(
+        self,
+        target: Value,
+        key: str | int,
+        span: Span | None,
+        *,
+        text: str = "",
+        safe: bool = False,
     ) -> Value:
         """``target.key``; a member of a parameter's or variable's value keeps its origin."""
         result = evaluate.member(target, key, span=span, safe=safe)
@@ -698,7 +704,7 @@ def _try_get(ev: Evaluator, args: list[Value], span: Span) -> Value | None:
             return None
         if result.known and result.value is None:
             break
-        result = ev._member(result, k, span, safe=True)
+        result = ev.member(result, k, span, safe=True)
     return result
 
 
