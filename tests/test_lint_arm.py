@@ -150,6 +150,19 @@ class TestTemplates:
         assert kinds(model, outer) == [ConsumerKind.PRIVATE_ENDPOINT] * 2
         assert posture_of(outer, consumers_of(model, outer)).private_endpoint_count == 2
 
+    def test_linked_template_reported_at_the_deployment(self) -> None:
+        """templateLink.relativePath is read like a module: values flow in, report at the call.
+
+        A self-linking template and a missing file contribute nothing and raise nothing.
+        """
+        model = load(FIXTURES / "linked" / "main.json")
+        registry = only(model)
+        assert registry.via == "linked template 'linked/modules/acr.json'"
+        assert (registry.span.path, registry.span.line) == ("linked/main.json", 5)
+        assert registry.get(P.PUBLIC_NETWORK_ACCESS).origin.kind is OriginKind.PARAMETER_VALUE
+        assert registry.get(P.BYPASS_OPTIONS).value == "None"
+        assert kinds(model, registry) == [ConsumerKind.PRIVATE_ENDPOINT]
+
     def test_copy_loops_and_conditions(self) -> None:
         """Known copy counts expand; unknown counts and false conditions are flagged."""
         model = load(FIXTURES / "copy_loops.json")

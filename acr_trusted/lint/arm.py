@@ -105,7 +105,7 @@ def load(path: Path, text: str, ctx: LoadContext) -> FileModel:
     if kind == "template" and isinstance(root, JObject):
         source = Source.of(display, text)
         values = _given_values(path, root, ctx)
-        registries, consumers = _Walker(source).template(root, values)
+        registries, consumers = _Walker(source, path, ctx).template(root, values)
         return FileModel(display, FORMAT, registries, consumers, text=text)
     if kind == "parameters" and isinstance(root, JObject):
         return _parameter_file(path, text, root, ctx)
@@ -231,7 +231,7 @@ def _parameter_file(path: Path, text: str, root: JObject, ctx: LoadContext) -> F
         template_text, template = found
         assert isinstance(template, JObject)  # document_kind checked it
         template_source = Source.of(ctx.display_path(candidate), template_text)
-        registries, consumers = _Walker(template_source).template(template, values)
+        registries, consumers = _Walker(template_source, candidate, ctx).template(template, values)
         via = f"template '{template_source.path}'"
         start = Span.point(display, 1, 1)
         entries = _entry_spans(source, root)
@@ -362,17 +362,25 @@ class _Place:
 
 
 class _Walker:
-    def __init__(self, source: Source) -> None:
+    """Walks one template file; ``path`` and ``ctx`` let it read linked templates."""
+
+    def __init__(
+        self, source: Source, path: Path, ctx: LoadContext, *, opened: frozenset[Path] = frozenset()
+    ) -> None:
         self.source = source
+        self.path = path
+        self.ctx = ctx
+        self.opened = opened | {path}  # linked templates being walked, against cycles
         self.registries: list[Registry] = []
         self.pending: list[_Pending] = []
+        self.linked: list[Consumer] = []  # consumers from linked templates, already linked
 
     def template(
-        self, root: JObject, values: Mapping[str, Value]
+        self, root: JObject, values: Mapping[str, Value], *, prefix: str = "", depth: int = 0
     ) -> tuple[tuple[Registry, ...], tuple[Consumer, ...]]:
-        level = _Level(Evaluator(self.source, root, values), "", 0)
+        level = _Level(Evaluator(self.source, root, values), prefix, depth)
         self.resources(root.get("resources"), _Place(level))
-        return tuple(self.registries), tuple(self.link(p) for p in self.pending)
+        return tuple(self.registries), (*self.linked, *(self.link(p) for p in self.pending))
 
     # -- resources -------------------------------------------------------------------------
     def resources(self, node: JNode | None, place: _Place) -> None:
@@ -787,12 +795,15 @@ def _deployment_script(w: _Walker, node: JObject, symbol: str, name: Value, plac
 
 
 def _deployment(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) -> None:
-    """An inline nested template: walked in ``inner`` or ``outer`` expression scope."""
+    """An inline nested template, walked in ``inner`` or ``outer`` expression scope."""
     template = node.get("properties")
-    body = template.get("template") if isinstance(template, JObject) else None
-    if not isinstance(template, JObject) or not isinstance(body, JObject):
+    if not isinstance(template, JObject) or place.level.depth >= MAX_NESTING:
         return
-    if place.level.depth >= MAX_NESTING:
+    body = template.get("template")
+    link = template.get("templateLink")
+    if isinstance(link, JObject) and link.text("relativePath"):
+        _linked_template(w, node, symbol, str(link.text("relativePath")), place)
+    if not isinstance(body, JObject):
         return
     options = template.get("expressionEvaluationOptions")
     scope = options.text("scope") if isinstance(options, JObject) else None
@@ -806,6 +817,41 @@ def _deployment(w: _Walker, node: JObject, symbol: str, name: Value, place: _Pla
         body.get("resources"),
         evolve(inner, conditional=place.conditional, active=place.active),
     )
+
+
+def _linked_template(w: _Walker, node: JObject, symbol: str, relative: str, place: _Place) -> None:
+    """A local linked template (``templateLink.relativePath``), like a Bicep module call.
+
+    Its registries and consumers are reported at the deployment in this file, with ``via``
+    naming the linked file; a file that cannot be read or parsed contributes nothing.
+    """
+    path = w.path.parent / relative
+    if path in w.opened:
+        return
+    found = _read_json(path, w.ctx)
+    if found is None or document_kind(found[1]) != "template":
+        return
+    template = found[1]
+    assert isinstance(template, JObject)  # document_kind checked it
+    values = _passed_values(w, _member_node(node, "properties.parameters"), place)
+    child = _Walker(Source.of(w.ctx.display_path(path), found[0]), path, w.ctx, opened=w.opened)
+    registries, consumers = child.template(
+        template, values, prefix=f"{symbol}/", depth=place.level.depth + 1
+    )
+    here = w.source.span(node)
+    via = f"linked template '{child.source.path}'"
+    for registry in registries:
+        moved = _moved_registry(registry, here.path, {}, here, via)
+        w.registries.append(evolve(moved, conditional=moved.conditional or place.conditional))
+    if place.active:
+        w.linked.extend(_moved_consumer(c, here.path, here) for c in consumers)
+
+
+def _member_node(node: JObject, path: str) -> JNode | None:
+    current: JNode | None = node
+    for key in path.split("."):
+        current = current.get(key) if isinstance(current, JObject) else None
+    return current
 
 
 def _passed_values(w: _Walker, node: JNode | None, place: _Place) -> dict[str, Value]:
