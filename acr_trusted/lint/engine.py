@@ -10,6 +10,7 @@ its own file an ACRT000 finding.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -99,15 +100,15 @@ def _default_check(model: FileModel, *, strict: bool = False) -> list[Finding]:
 
 
 def _display_path_for(found: Mapping[str, Path], cwd: Path) -> Callable[[Path], str]:
-    by_file = {file.resolve(): display for display, file in found.items()}
+    by_file = {os.path.abspath(file): display for display, file in found.items()}
 
     def display(path: Path) -> str:
-        resolved = path.resolve()
-        known = by_file.get(resolved)
+        absolute = os.path.abspath(path)
+        known = by_file.get(absolute)
         if known is not None:
             return known
         try:
-            return resolved.relative_to(cwd).as_posix()
+            return Path(absolute).relative_to(cwd).as_posix()
         except ValueError:
             return str(path)
 
@@ -132,7 +133,7 @@ def lint(
     read_text = read_text or TextCache()
     ctx = LoadContext(
         read_text=read_text,
-        display_path=_display_path_for(found, Path.cwd().resolve()),
+        display_path=_display_path_for(found, Path.cwd()),
         param_files=config.param_files,
     )
     modules = _Loaders(loaders)

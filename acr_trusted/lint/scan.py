@@ -90,12 +90,13 @@ def discover(paths: Sequence[Path]) -> tuple[dict[str, Path], list[str]]:
     Files are listed in a stable order and each is linted once.
     """
     found: dict[str, Path] = {}
-    seen: set[Path] = set()
+    seen: set[str] = set()
     missing: list[str] = []
-    cwd = Path.cwd().resolve()
+    cwd = os.getcwd()
 
     def add(display: str, file: Path) -> None:
-        key = file.resolve()
+        # lexical, not resolve(): a syscall per path component is the cost of a 10,000-file run
+        key = os.path.abspath(file)
         if key not in seen:
             seen.add(key)
             found[display] = file
@@ -105,22 +106,25 @@ def discover(paths: Sequence[Path]) -> tuple[dict[str, Path], list[str]]:
             if is_handled(arg):
                 add(str(arg), arg)
         elif arg.is_dir():
-            base = arg.resolve()
-            root = base if base == cwd else base.parent
-            for file in _walk(arg):
-                add(os.path.relpath(file.resolve(), root), file)
+            base = os.path.abspath(arg)
+            prefix = "" if base == cwd else os.path.basename(base)
+            for relative, file in _walk(arg):
+                add(os.path.join(prefix, relative), file)
         else:
             missing.append(str(arg))
     return found, missing
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    for current, dirs, files in os.walk(directory):
+def _walk(directory: Path) -> Iterator[tuple[str, Path]]:
+    """(path relative to ``directory``, file) for each handled file, in a stable order."""
+    top = str(directory)
+    for current, dirs, files in os.walk(top):
         parent = os.path.basename(current)
         dirs[:] = sorted(d for d in dirs if not _skipped(parent, d))
+        here = os.path.relpath(current, top)
         for name in sorted(files):
             if name.lower().endswith(HANDLED_SUFFIXES):
-                yield Path(current, name)
+                yield os.path.normpath(os.path.join(here, name)), Path(current, name)
 
 
 class TextCache:
@@ -130,13 +134,14 @@ class TextCache:
     """
 
     def __init__(self) -> None:
-        self._texts: dict[Path, str] = {}
+        self._texts: dict[str, str] = {}
 
     def __call__(self, path: Path) -> str:
-        key = path.resolve()
+        key = os.path.abspath(path)
         text = self._texts.get(key)
         if text is None:
-            text = key.read_bytes().decode("utf-8-sig")
+            with open(key, "rb") as handle:
+                text = handle.read().decode("utf-8-sig")
             self._texts[key] = text
         return text
 
