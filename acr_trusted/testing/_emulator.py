@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 
 from acr_trusted.catalog import find_role
 from acr_trusted.ids import RegistryRef
-from acr_trusted.testing import _rbac, _registries
+from acr_trusted.testing import _dataplane, _ml, _rbac, _registries, _tasks
 from acr_trusted.testing._arm import ArmError
 from acr_trusted.testing._credential import LocalCredential
 from acr_trusted.testing._faults import Fault
+from acr_trusted.testing._identities import ManagedIdentity, as_identity
 from acr_trusted.testing._server import ArmServer, RecordedRequest
 from acr_trusted.testing._state import Json, Principal, State
 from acr_trusted.testing._tls import make_tls_files
@@ -241,6 +242,149 @@ class LocalAzure:
         )
         self.state.add_principal(Principal(principal_id, "ServicePrincipal", name))
         return principal_id
+
+    def add_user_assigned_identity(
+        self, name: str, *, resource_group: str = "rg"
+    ) -> ManagedIdentity:
+        """Seed a user-assigned identity; returns its resource, principal and client IDs."""
+        self.add_managed_identity(name, resource_group=resource_group)
+        return as_identity(self.managed_identity(name, resource_group=resource_group))
+
+    def add_task(
+        self,
+        registry: RegistryRef | str,
+        name: str,
+        *,
+        identity: str | None = "SystemAssigned",
+        agent_pool: str | None = None,
+        credentials: Mapping[str, Any] | None = None,
+        image: str = "hello-world:{{.Run.ID}}",
+    ) -> Json:
+        """Seed an ACR task, a Docker build pushing ``image``, as ``az acr task create`` would.
+
+        Args:
+            registry: the registry that hosts the task.
+            identity: ``SystemAssigned``, ``None``, or a user-assigned identity's resource ID.
+            agent_pool: run on this agent pool (inside the virtual network).
+            credentials: the task's ``credentials`` JSON (``sourceRegistry``,
+                ``customRegistries``); omitted means ``loginMode: Default`` and none custom.
+
+        Returns:
+            The stored task (with its identity's ``principalId``), credentials not hidden.
+        """
+        stored = self.registry(registry)
+        identity_json: Json | None = None
+        if identity == "SystemAssigned":
+            identity_json = {"type": "SystemAssigned"}
+        elif identity is not None:
+            identity_json = {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}}
+        properties: Json = {
+            "step": {
+                "type": "Docker",
+                "imageNames": [image],
+                "dockerFilePath": "Dockerfile",
+                "contextPath": "https://github.com/Azure-Samples/acr-build-helloworld-node.git",
+                "isPushEnabled": True,
+            },
+            "credentials": dict(credentials or {}),
+        }
+        if agent_pool is not None:
+            properties["agentPoolName"] = agent_pool
+        body: Json = {"location": stored["location"], "properties": properties}
+        if identity_json is not None:
+            body["identity"] = identity_json
+        try:
+            with self.state.lock:
+                task = _tasks.build_task(self.state, stored, name, body)
+                self.state.put_resource(task)
+        except ArmError as exc:
+            raise ValueError(f"{exc.code}: {exc.message}") from None
+        return copy.deepcopy(task)
+
+    def task(self, registry: RegistryRef | str, name: str) -> Json:
+        """The stored task JSON (a copy, credential details included)."""
+        found = self.state.snapshot(f"{self.registry(registry)['id']}/tasks/{name}")
+        if found is None:
+            raise KeyError(f"no task {name!r} in registry {registry}")
+        return found
+
+    def run_log(self, run_id: str) -> str:
+        """The log of a run, by its resource ID (``…/registries/<r>/runs/<id>``)."""
+        with self.state.lock:
+            return "\n".join(_dataplane.extras(self.state).run_logs.get(run_id.lower(), []))
+
+    def add_workspace(
+        self,
+        name: str,
+        *,
+        container_registry: RegistryRef | str | None = None,
+        user_assigned_identity: str | None = None,
+        resource_group: str = "rg",
+    ) -> Json:
+        """Seed a Machine Learning workspace (system-assigned identity unless a UAMI is given)."""
+        self.state.ensure_resource_group(resource_group)
+        properties: Json = {}
+        if container_registry is not None:
+            properties["containerRegistry"] = str(container_registry)
+        body: Json = {"location": self.state.location, "properties": properties}
+        if user_assigned_identity is not None:
+            body["identity"] = {
+                "type": "UserAssigned",
+                "userAssignedIdentities": {user_assigned_identity: {}},
+            }
+            properties["primaryUserAssignedIdentity"] = user_assigned_identity
+        resource_id = (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{resource_group}"
+            f"/providers/{_ml.TYPE}/{name}"
+        )
+        try:
+            with self.state.lock:
+                workspace = _ml.build_workspace(self.state, resource_id, body, None)
+                self.state.put_resource(workspace)
+        except ArmError as exc:
+            raise ValueError(f"{exc.code}: {exc.message}") from None
+        return copy.deepcopy(workspace)
+
+    def act_as(self, principal_id: str | None) -> None:
+        """Make ARM calls that act on data (import) run as this principal (``None``: owner)."""
+        with self.state.lock:
+            _dataplane.extras(self.state).caller_principal_id = principal_id
+
+    def data_plane_access(
+        self,
+        registry: RegistryRef | str,
+        *,
+        service: str,
+        principal_id: str | None = None,
+        identity_kind: str | None = None,
+        action: str = "pull",
+        agent_pool: bool = False,
+    ) -> _dataplane.Decision:
+        """The emulator's own answer: may ``service`` with this identity do ``action``?
+
+        ``service`` is ``acr-tasks``, ``aci``, ``ml``, ``acr-import``, ``defender``,
+        ``app-service`` or ``client``; ``identity_kind`` ``SystemAssigned`` or
+        ``UserAssigned`` for a managed identity token. Without a principal, only Defender
+        (which needs no customer identity) is authorized.
+        """
+        caller = _dataplane.Caller(
+            service,
+            identity_kind,
+            principal_id,
+            from_vnet=agent_pool,
+            authorized=principal_id is None and service == "defender",
+        )
+        with self.state.lock:
+            stored = self.state.resource(self.registry(registry)["id"])
+            if stored is None:
+                raise KeyError(f"no registry {registry}")
+            return _dataplane.decide(self.state, stored, caller, action)
+
+    def imported_images(self, registry: RegistryRef | str) -> list[str]:
+        """Tags imported into the registry by ``importImage``, in order."""
+        registry_id = self.registry(registry)["id"].lower()
+        with self.state.lock:
+            return list(_dataplane.extras(self.state).imported.get(registry_id, []))
 
     def managed_identity(self, name: str, *, resource_group: str = "rg") -> Json:
         """The stored JSON of a managed identity seeded by :meth:`add_managed_identity`."""

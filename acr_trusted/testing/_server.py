@@ -30,7 +30,16 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from attrs import field, frozen
 
-from acr_trusted.testing import _operations, _rbac, _registries
+from acr_trusted.testing import (
+    _containerinstance,
+    _identities,
+    _import,
+    _ml,
+    _operations,
+    _rbac,
+    _registries,
+    _tasks,
+)
 from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, invalid_content
 from acr_trusted.testing._credential import LocalCredential
 from acr_trusted.testing._faults import Fault
@@ -39,7 +48,16 @@ from acr_trusted.testing._state import State
 logger = logging.getLogger("acr_trusted.testing")
 
 SERVER_NAME = "acr-trusted-LocalAzure"
-ROUTE_MODULES = (_registries, _rbac, _operations)
+ROUTE_MODULES = (
+    _registries,
+    _rbac,
+    _operations,
+    _identities,
+    _tasks,
+    _containerinstance,
+    _ml,
+    _import,
+)
 ROUTES: tuple[Route, ...] = tuple(r for module in ROUTE_MODULES for r in module.ROUTES)
 _POLL_PATH = re.compile(r"/(operationStatuses|operationResults|asyncOperations)/", re.IGNORECASE)
 
@@ -216,7 +234,10 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 body_error = True
 
-        if self.server.credential.accepts(self.headers.get("Authorization")):
+        if self.command == "GET" and _tasks.signed_log_request(self.server.state, path, query):
+            # A run's log link is signed like a blob SAS URL: no bearer token, plain text.
+            response: ArmResponse | None = _tasks.serve_log(self.server.state, path)
+        elif self.server.credential.accepts(self.headers.get("Authorization")):
             response = self.server.answer(self.command, path, query, body, body_error)
         else:
             response = ArmError(
@@ -242,9 +263,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(response)
 
     def _write(self, response: ArmResponse) -> None:
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        raw = isinstance(response.body, bytes)
+        if raw:
+            payload = response.body
+        else:
+            payload = b"" if response.body is None else json.dumps(response.body).encode()
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        kind = "text/plain" if raw else "application/json"
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("x-ms-request-id", str(uuid.uuid4()))
         correlation = self.headers.get("x-ms-client-request-id") or str(uuid.uuid4())
