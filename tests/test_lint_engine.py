@@ -249,3 +249,35 @@ def test_result_maps_display_paths_to_files_and_lists_missing_paths(chdir: Path)
     assert result.sources == {"a.bicep": Path("a.bicep")}
     assert result.missing == ("nope",)
     assert os.path.samefile(result.sources["a.bicep"], chdir / "a.bicep")
+
+
+# -- the real loaders and rules -------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "iac"
+
+
+@pytest.mark.parametrize("bad", ["bicep/bad.bicep", "arm/bad.json", "terraform/bad/main.tf"])
+def test_bad_examples_show_the_headline_rules(bad: str) -> None:
+    result = lint([EXAMPLES / bad], config=LintConfig())
+    rules = {f.rule for f in result.active}
+    assert {"ACRT001", "ACRT002", "ACRT003", "ACRT007"} <= rules
+    assert "ACRT000" not in rules
+    fixable = {f.rule for f in result.findings if f.fix is not None}
+    assert fixable == {"ACRT001", "ACRT002"}
+
+
+def test_good_examples_are_clean() -> None:
+    result = lint(
+        [EXAMPLES / "bicep/good.bicep", EXAMPLES / "arm/good.json", EXAMPLES / "terraform/good"],
+        config=LintConfig(),
+    )
+    assert result.files_scanned == 3
+    assert result.findings == ()
+
+
+def test_the_corpus_lints_without_internal_errors(shared_dir: Path) -> None:
+    result = lint([shared_dir / "corpus"], config=LintConfig(strict=True))
+    assert result.files_scanned == 30
+    internal = [f.message for f in result.findings if "internal error" in f.message]
+    assert internal == []
+    assert all(f.span.path.startswith("corpus/") for f in result.findings)
