@@ -370,6 +370,44 @@ def test_every_consumer_kind_links_to_its_registry() -> None:
     assert acr.get(P.VIRTUAL_NETWORK_RULES).value == ["azurerm_subnet.build.id"]
 
 
+def test_app_service_and_system_identity_role_assignment(tmp_path: Path) -> None:
+    model = load_files(
+        tmp_path,
+        {
+            "main.tf": ACR_HEAD
+            + '  sku = "Premium"\n}\n'
+            + """
+resource "azurerm_app_service" "legacy" {
+  app_settings = {
+    DOCKER_REGISTRY_SERVER_URL   = "https://acr1.azurecr.io"
+    WEBSITE_PULL_IMAGE_OVER_VNET = "true"
+  }
+  site_config {
+    linux_fx_version                     = "DOCKER|acr1.azurecr.io/app:1"
+    acr_use_managed_identity_credentials = true
+  }
+}
+resource "azurerm_role_assignment" "kubelet" {
+  scope                = azurerm_container_registry.acr.id
+  role_definition_name = "AcrPull"
+  principal_id         = azurerm_linux_web_app.app.identity[0].principal_id
+  principal_type       = "ServicePrincipal"
+}
+"""
+        },
+    )
+    acr = registry(model, "azurerm_container_registry.acr")
+    by_kind = {c.kind: c for c in consumers_of(model, acr)}
+    app = by_kind[ConsumerKind.WEB_APP]
+    assert app.link.login_server == "acr1.azurecr.io"
+    assert app.attr("vnet_image_pull").value is True
+    assert app.attr("uses_managed_identity").value is True
+    assert app.attr("image").value == "DOCKER|acr1.azurecr.io/app:1"
+    role = by_kind[ConsumerKind.ROLE_ASSIGNMENT]
+    assert role.attr("principal_is_managed_identity").value is True
+    assert role.attr("principal_type").value == "ServicePrincipal"
+
+
 def test_azapi_registry_patch_task_and_agent_pool() -> None:
     model = load(FIXTURES / "azapi" / "main.tf")
     acr = registry(model, "azapi_resource.acr")

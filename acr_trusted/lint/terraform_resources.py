@@ -391,39 +391,30 @@ class _Reader:
     def web_app(self, block: Block, scope: Scope, conditional: bool) -> None:
         body = block.body
         settings = _object_member(body.expr("app_settings"))
-        candidates: list[tuple[Expr | None, Scope]] = [
-            (settings("DOCKER_REGISTRY_SERVER_URL"), scope)
-        ]
+        servers: list[tuple[Expr | None, Scope]] = []
+        images: list[tuple[Expr | None, Scope]] = []
         uses_identity: Value | None = None
         for site, site_scope, _ in expand(body, "site_config", scope):
             for stack, stack_scope, _ in expand(site, "application_stack", site_scope):
-                candidates.insert(0, (stack.expr("docker_registry_url"), stack_scope))
-                candidates.append((stack.expr("docker_image_name"), stack_scope))
-                candidates.append((stack.expr("docker_image"), stack_scope))
-            candidates.append((site.expr("linux_fx_version"), site_scope))
-            candidates.append((site.expr("windows_fx_version"), site_scope))
+                servers.append((stack.expr("docker_registry_url"), stack_scope))
+                images.append((stack.expr("docker_image_name"), stack_scope))
+                images.append((stack.expr("docker_image"), stack_scope))
+            images.append((site.expr("linux_fx_version"), site_scope))  # DOCKER|server/image
+            images.append((site.expr("windows_fx_version"), site_scope))
             uses_identity = self.value(
                 site, "container_registry_use_managed_identity", site_scope
             ) or self.value(site, "acr_use_managed_identity_credentials", site_scope)
-        link, image = RegistryLink(), ABSENT
-        for expr, expr_scope in candidates:
-            if expr is None:
-                continue
-            found = link_of(expr, expr_scope)
-            if not found.empty and link.empty:
-                link = found
-            if image is ABSENT and expr in (c for c, _ in candidates[1:]):
-                image = self.anchored(evaluate(expr, expr_scope), expr.span)
+        servers.append((settings("DOCKER_REGISTRY_SERVER_URL"), scope))
+        present = [(e, s) for e, s in (*servers, *images) if e is not None]
+        links = (link_of(e, s) for e, s in present)
+        link = next((found for found in links if not found.empty), RegistryLink())
+        image = next(
+            (self.anchored(evaluate(e, s), e.span) for e, s in images if e is not None), ABSENT
+        )
         pull = self.value(body, "vnet_image_pull_enabled", scope)
-        if pull is None:
-            over_vnet = settings("WEBSITE_PULL_IMAGE_OVER_VNET")
-            pull = (
-                self.anchored(
-                    E.to_bool(evaluate(over_vnet, scope), span=over_vnet.span), over_vnet.span
-                )
-                if over_vnet
-                else None
-            )
+        over_vnet = settings("WEBSITE_PULL_IMAGE_OVER_VNET")
+        if pull is None and over_vnet is not None:
+            pull = self.anchored(E.to_bool(evaluate(over_vnet, scope), span=None), over_vnet.span)
         attributes = {
             "vnet_image_pull": pull or Value.of(False, origin=Origin(OriginKind.ABSENT)),
             "uses_managed_identity": uses_identity
