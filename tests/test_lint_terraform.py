@@ -548,13 +548,23 @@ def test_plan_json_from_resource_changes(tmp_path: Path) -> None:
                 "type": "azurerm_container_registry",
                 "name": "acr",
                 "change": {"after": {"sku": "Basic", "public_network_access_enabled": False}},
-            }
+            },
+            {
+                "address": "module.a.module.b.azurerm_container_registry.nested",
+                "module_address": "module.a.module.b",
+                "mode": "managed",
+                "type": "azurerm_container_registry",
+                "name": "nested",
+                "change": {"after": {"sku": "Premium"}},
+            },
         ],
     }
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan, indent=1))
-    acr = registry(load(path), "azurerm_container_registry.acr")
+    model = load(path)
+    acr = registry(model, "azurerm_container_registry.acr")
     assert acr.get(P.SKU).value == "Basic"
+    assert registry(model, "module.a").get(P.SKU).value == "Premium"  # one registry per module
     assert acr.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
 
 

@@ -48,6 +48,7 @@ from acr_trusted.lint.terraform_syntax import (
     Body,
     Expr,
     HclSyntaxError,
+    Kind,
     Positions,
     parse_hcl,
     parse_hcl_expression,
@@ -293,54 +294,43 @@ def _load_plan(display: str, text: str) -> FileModel:
         _plan_module(positions, root_module, modules, references)
     else:
         _plan_changes(positions, root.get("resource_changes"), modules, references)
-    instances: dict[str, Instance] = {}
-    top = Instance(Module.of(display, modules.pop("", [])), root_path=display, label="")
-    instances[""] = top
-    children: dict[str, Instance] = {}
+    # every module address, and its ancestors, with the module calls that lead to its children
+    calls: dict[str, list[Block]] = {}
+    for module_address in list(modules):
+        while module_address:
+            parent_address, separator, name = module_address.rpartition(".module.")
+            if not separator:
+                parent_address, name = "", module_address.removeprefix("module.")
+            call = Block("module", (name,), Body(), Span.point(display, 1))
+            siblings = calls.setdefault(parent_address, [])
+            if all(c.labels != call.labels for c in siblings):
+                siblings.append(call)
+            modules.setdefault(parent_address, [])
+            module_address = parent_address
+    addresses: dict[int, str] = {}
 
-    def load_child(parent: Instance, call: Block) -> Instance | KnownCall | None:
-        prefix = _module_address(parent, call)
-        return children.get(prefix)
-
-    top.load_child = load_child
-    for module_address in sorted(modules, key=lambda a: a.count(".")):
-        parent_address = (
-            module_address.rsplit(".module.", 1)[0] if ".module." in module_address else ""
-        )
-        parent = instances.get(parent_address, top)
-        name = module_address.rsplit("module.", 1)[-1]
-        call = Block("module", (name,), Body(), Span.point(display, 1))
-        child = Instance(
-            Module.of(display, modules[module_address]),
+    def instantiate(module_address: str, parent: Instance | None, call: Block | None) -> Instance:
+        blocks = (*modules.get(module_address, ()), *calls.get(module_address, ()))
+        instance = Instance(
+            Module.of(display, blocks),
             root_path=display,
-            label=f"module '{module_address}'",
+            label=f"module '{module_address}'" if module_address else "",
             parent=parent,
             call=call,
             load_child=load_child,
             depth=module_address.count("module."),
         )
-        child.anchored = False
-        children[module_address] = child
-        instances[module_address] = child
-        parent.module = Module.of(
-            display,
-            (*_module_source_blocks(parent.module), call),
-        )
-    registries, consumers = read_instance(top)
+        instance.anchored = False  # a plan's resources keep their own spans
+        addresses[id(instance)] = module_address
+        return instance
+
+    def load_child(parent: Instance, call: Block) -> Instance | KnownCall | None:
+        prefix = addresses[id(parent)]
+        child = f"{prefix}.module.{call.labels[0]}" if prefix else f"module.{call.labels[0]}"
+        return instantiate(child, parent, call) if child in modules else None
+
+    registries, consumers = read_instance(instantiate("", None, None))
     return FileModel(display, FORMAT, tuple(registries), tuple(consumers), (), text)
-
-
-def _module_source_blocks(module: Module) -> tuple[Block, ...]:
-    return (*module.resources, *module.data, *module.calls)
-
-
-def _module_address(parent: Instance, call: Block) -> str:
-    names = [call.labels[0]]
-    node = parent
-    while node.call is not None and node.parent is not None:
-        names.insert(0, node.call.labels[0])
-        node = node.parent
-    return ".".join(f"module.{n}" for n in names)
 
 
 def _plan_module(
@@ -430,12 +420,7 @@ def _with_references(body: Body, expressions: Any, span: Span) -> Body:
         if isinstance(expression, Mapping) and "references" in expression:
             current = attributes.get(name)
             unknown = current is None or (
-                current.expr.value is None
-                and current.expr.text
-                in (
-                    "null",
-                    "",
-                )
+                current.expr.kind is Kind.LITERAL and current.expr.value is None
             )
             refs = expression.get("references")
             if unknown and isinstance(refs, list) and refs and isinstance(refs[0], str):
