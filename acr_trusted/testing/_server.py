@@ -38,6 +38,7 @@ from acr_trusted.testing import (
     _operations,
     _rbac,
     _registries,
+    _resourcegraph,
     _tasks,
 )
 from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, invalid_content
@@ -57,6 +58,7 @@ ROUTE_MODULES = (
     _containerinstance,
     _ml,
     _import,
+    _resourcegraph,
 )
 ROUTES: tuple[Route, ...] = tuple(r for module in ROUTE_MODULES for r in module.ROUTES)
 _POLL_PATH = re.compile(r"/(operationStatuses|operationResults|asyncOperations)/", re.IGNORECASE)
