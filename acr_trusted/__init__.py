@@ -43,6 +43,10 @@ _LAZY: dict[str, str] = {
     "grant_push": "acr_trusted.azure.rbac",
     "revoke_access": "acr_trusted.azure.rbac",
     "check_bypass": "acr_trusted.azure.bypass",
+    "audit": "acr_trusted.azure.audit",
+    "AuditFinding": "acr_trusted.audit_report",
+    "AuditReport": "acr_trusted.audit_report",
+    "RegistryAudit": "acr_trusted.audit_report",
 }
 
 __all__ = [
@@ -50,6 +54,8 @@ __all__ = [
     "SERVICES",
     "AcrTrustedError",
     "AtRisk",
+    "AuditFinding",
+    "AuditReport",
     "BypassReport",
     "ChangeResult",
     "ConsumerIdentity",
@@ -60,6 +66,7 @@ __all__ = [
     "PermissionDenied",
     "PrincipalNotFound",
     "Reason",
+    "RegistryAudit",
     "RegistryNotFound",
     "RegistryRef",
     "Restriction",
@@ -68,6 +75,7 @@ __all__ = [
     "TrustedService",
     "Verdict",
     "__version__",
+    "audit",
     "check_bypass",
     "disable_trusted_access",
     "enable_trusted_access",
@@ -88,6 +96,8 @@ if TYPE_CHECKING:
         Verdict,
         evaluate_bypass,
     )
+    from acr_trusted.audit_report import AuditFinding, AuditReport, RegistryAudit
+    from acr_trusted.azure.audit import audit
     from acr_trusted.azure.bypass import check_bypass
     from acr_trusted.azure.rbac import RoleGrant, grant_pull, grant_push, revoke_access
     from acr_trusted.azure.registry import (

@@ -130,3 +130,17 @@ class AuditReport:
     def by_severity(self) -> dict[Severity, int]:
         counts = Counter(f.severity for f in self.findings)
         return {s: counts[s] for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)}
+
+    def summary(self) -> str:
+        """One line: registries by verdict, findings by severity, Resource Graph requests."""
+        count = len(self.registries)
+        verdicts = ", ".join(f"{n} {v.value}" for v, n in self.by_verdict().items() if n)
+        severities = ", ".join(f"{n} {s.value}" for s, n in self.by_severity().items() if n)
+        found = len(self.findings)
+        by_severity = f" ({severities})" if severities else ""
+        return (
+            f"{count} registr{'y' if count == 1 else 'ies'}"
+            f"{f' ({verdicts})' if verdicts else ''}; "
+            f"{found} finding{'' if found == 1 else 's'}{by_severity}; "
+            f"{self.requests} Resource Graph request{'' if self.requests == 1 else 's'}"
+        )

@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "disable": ("acr_trusted.commands.disable", "stop trusted services bypassing the rules"),
     "grant": ("acr_trusted.commands.grant", "give an identity pull or push on a registry"),
     "check": ("acr_trusted.commands.check", "diagnose whether a service can reach a registry"),
+    "audit": (
+        "acr_trusted.commands.audit",
+        "audit every registry of subscriptions or a management group through Resource Graph",
+    ),
 }
 
 
