@@ -288,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"cost per file: {', '.join(f'{p * 1e6:.0f} us' for p in per_file)} "
         f"({growth:.2f}x from {SIZES[0]:,} to {SIZES[-1]:,} files; 1.0 is linear)"
     )
-    return 0
+    print("\nfleet audit (benchmarks/audit_bench.py):")
+    return subprocess.run([sys.executable, str(HERE / "audit_bench.py")], check=False).returncode
 
 
 if __name__ == "__main__":
