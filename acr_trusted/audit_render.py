@@ -81,6 +81,12 @@ def render_table(report: AuditReport) -> str:
     if not rows:
         lines = ["no registry needs attention"]
     details = [f"  {f.rule} [{f.severity.value}] {f.message}" for r in flagged for f in r.findings]
+    details += [
+        f"  {r.name}: {c.service.value} '{c.id.rsplit('/', 1)[-1]}' is "
+        f"{c.report.verdict.value}: {', '.join(x.code for x in c.report.reasons if x.blocking)}"
+        for r in flagged
+        for c in r.blocked_consumers
+    ]
     if details:
         lines += ["", "findings:", *details]
     lines += ["", report.summary()]
