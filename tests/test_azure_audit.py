@@ -182,7 +182,8 @@ def test_rows_that_cannot_be_audited_are_named_and_skipped(local_azure: LocalAzu
     report = audit(**az.kwargs)
     assert [r.name for r in report.registries] == ["goodone"]
     (warning,) = report.warnings
-    assert odd.id in warning and "SomethingNew" in warning
+    assert odd.id in warning
+    assert "SomethingNew" in warning
 
 
 @pytest.mark.parametrize(
@@ -226,7 +227,8 @@ def test_resource_graph_errors_propagate(local_azure: LocalAzure) -> None:
     with pytest.raises(HttpResponseError) as caught:
         audit(**local_azure.kwargs)
     assert caught.value.status_code == 403
-    assert caught.value.error is not None and caught.value.error.code == "AuthorizationFailed"
+    assert caught.value.error is not None
+    assert caught.value.error.code == "AuthorizationFailed"
 
 
 def test_throttling_is_retried(local_azure: LocalAzure) -> None:

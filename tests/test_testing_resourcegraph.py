@@ -80,7 +80,8 @@ def test_registries_query_pages_one_row_per_registry() -> None:
         "consumers",
     }
     assert rows[0]["properties"]["publicNetworkAccess"] == "Enabled"
-    assert rows[0]["roleAssignments"] is None and rows[0]["consumers"] is None
+    assert rows[0]["roleAssignments"] is None
+    assert rows[0]["consumers"] is None
 
 
 def test_registry_row_joins_its_role_assignments_and_consumers(local_azure: LocalAzure) -> None:
@@ -133,7 +134,8 @@ def test_whitespace_does_not_change_a_query(local_azure: LocalAzure) -> None:
     """Queries are compared with runs of whitespace collapsed."""
     local_azure.add_registry("spaced")
     status, body = post(local_azure, {"query": " ".join(REGISTRIES_QUERY.split())})
-    assert status == 200 and body["count"] == 1
+    assert status == 200
+    assert body["count"] == 1
 
 
 @pytest.mark.parametrize(
@@ -194,7 +196,8 @@ def test_unknown_query_raises_in_the_sdk(local_azure: LocalAzure) -> None:
     with pytest.raises(HttpResponseError) as caught:
         graph(local_azure).resources(QueryRequest(query="resources"))
     assert caught.value.status_code == 400
-    assert caught.value.error is not None and caught.value.error.code == "BadRequest"
+    assert caught.value.error is not None
+    assert caught.value.error.code == "BadRequest"
 
 
 @pytest.mark.parametrize(
