@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acr_trusted.lint import bicep
+from acr_trusted.lint.bicep_consumers import avm_identity_type
 from acr_trusted.lint.bicep_grammar import parse
 from acr_trusted.lint.known_modules import find_known_module
 from acr_trusted.lint.model import (
@@ -330,6 +331,136 @@ def test_known_avm_registry_module_and_consumer_modules() -> None:
     assert group.attr("identity").value == "user-assigned"
 
 
+def test_known_avm_registry_module_tasks_input_gives_task_consumers() -> None:
+    model = load_text(
+        """
+module acr 'br/public:avm/res/container-registry/registry:0.9.3' = {
+  params: {
+    name: 'contosoacr'
+    tasks: [
+      {
+        name: 'hosted'
+        managedIdentities: { systemAssigned: true }
+        credentials: { customRegistries: { 'contosoacr.azurecr.io': { identity: '[system]' } } }
+        status: 'Disabled'
+      }
+      { name: 'pooled', agentPoolName: 'pool' }
+    ]
+  }
+}
+"""
+    )
+    reg = registry(model, "acr")
+    tasks = [c for c in consumers_of(model, reg) if c.kind is ConsumerKind.TASK]
+    assert [t.symbol for t in tasks] == ["acr.tasks[0]", "acr.tasks[1]"]
+    hosted, pooled = tasks
+    assert hosted.span == reg.span  # reported at the call site
+    assert hosted.attr("name").value == "hosted"
+    assert hosted.attr("identity").value == "system-assigned"
+    assert hosted.attr("agent_pool").value is None  # a disabled task still counts
+    assert hosted.attr("custom_registries").value == [
+        {"login_server": "contosoacr.azurecr.io", "identity": "[system]"}
+    ]
+    assert pooled.attr("identity").value == "none"  # the task module gives no identity
+    assert pooled.attr("agent_pool").value == "pool"
+
+
+def test_local_task_module_not_on_disk_is_read_from_its_inputs(tmp_path: Path) -> None:
+    """The AVM registry module calls ``task/main.bicep``; a copy without it still has tasks."""
+    folder = tmp_path / "container-registry" / "registry"
+    folder.mkdir(parents=True)
+    main = folder / "main.bicep"
+    main.write_text(
+        """
+param tasks array = [
+  { name: 'one' }
+  { name: 'two', agentPoolName: 'pool', managedIdentities: { userAssignedResourceIds: ['id'] } }
+]
+resource registry 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
+  name: 'contosoacr'
+  sku: { name: 'Premium' }
+  properties: { publicNetworkAccess: 'Disabled' }
+}
+module registry_tasks 'task/main.bicep' = [
+  for (task, index) in (tasks ?? []): {
+    params: {
+      registryName: registry.name
+      name: task.name
+      agentPoolName: task.?agentPoolName
+      managedIdentities: task.?managedIdentities
+    }
+  }
+]
+module other 'other/main.bicep' = { params: { agentPoolName: null } }
+""",
+        encoding="utf-8",
+    )
+    model = load(main, tmp_path)
+    reg = registry(model, "registry")
+    tasks = [c for c in model.consumers if c.kind is ConsumerKind.TASK]
+    assert [t.symbol for t in tasks] == ["registry_tasks[0]", "registry_tasks[1]"]
+    assert [c for c in consumers_of(model, reg) if c.kind is ConsumerKind.TASK] == tasks
+    assert {t.link.name for t in tasks} == {"contosoacr"}  # registryName links them
+    assert [t.attr("agent_pool").value for t in tasks] == [None, "pool"]
+    assert [t.attr("identity").value for t in tasks] == ["none", "user-assigned"]
+
+
+def test_task_loops_give_a_consumer_per_item_and_existing_parent_links_by_name() -> None:
+    model = load_text(
+        """
+resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' existing = {
+  name: 'contosoacr'
+}
+resource tasks 'Microsoft.ContainerRegistry/registries/tasks@2025-03-01-preview' = [
+  for name in ['a', 'b']: {
+    parent: acr
+    name: name
+    properties: { agentPoolName: name == 'a' ? 'pool' : null }
+  }
+]
+"""
+    )
+    tasks = [c for c in model.consumers if c.kind is ConsumerKind.TASK]
+    assert [(t.symbol, t.attr("agent_pool").value) for t in tasks] == [
+        ("tasks[0]", "pool"),
+        ("tasks[1]", None),
+    ]
+    assert {t.link.name for t in tasks} == {"contosoacr"}
+
+
+@pytest.mark.parametrize(
+    ("managed", "expected"),
+    [
+        (None, None),
+        ({}, None),
+        ({"systemAssigned": True}, "SystemAssigned"),
+        ({"systemAssigned": False}, "None"),
+        ({"userAssignedResourceIds": ["id"]}, "UserAssigned"),
+        (
+            {"systemAssigned": True, "userAssignedResourceIds": ["id"]},
+            "SystemAssigned, UserAssigned",
+        ),
+        ({"systemAssigned": True, "userAssignedResourceIds": []}, "SystemAssigned"),
+    ],
+)
+def test_avm_managed_identities_become_the_arm_identity_type(
+    managed: dict[str, object] | None, expected: str | None
+) -> None:
+    data = None if managed is None else {k: Value.of(v) for k, v in managed.items()}
+    found = avm_identity_type(Value.of(data))
+    assert (found.value if found is not None else None) == expected
+
+
+def test_avm_managed_identities_undecidable_stay_unknown() -> None:
+    flag = Value.unknown("useSystem")
+    found = avm_identity_type(Value.of({"systemAssigned": flag}))
+    assert found is not None
+    assert not found.known
+    found = avm_identity_type(Value.unknown("identities"))
+    assert found is not None
+    assert not found.known
+
+
 @pytest.mark.parametrize(
     ("version", "ip_rules", "expect_rule_set"),
     [
@@ -455,6 +586,17 @@ def test_avm_e2e_tests_resolve_restriction_through_the_module(
     assert bypass.value == "AzureServices"
     assert bypass.origin.kind is OriginKind.PARAMETER_DEFAULT
     assert "main.bicep:107" in bypass.origin.describe()
+
+
+def test_avm_max_test_declares_a_task_through_the_module_tasks_input() -> None:
+    """``tasks`` flows to the module's ``task/main.bicep``, which is not in the corpus."""
+    model = corpus_model(f"{AVM}res/container-registry/registry/tests/e2e/max/main.test.bicep")
+    reg = registry(model, "testDeployment")
+    (task,) = [c for c in consumers_of(model, reg) if c.kind is ConsumerKind.TASK]
+    assert task.span == reg.span
+    assert task.attr("agent_pool").value is None
+    assert task.attr("identity").value == "none"
+    assert TASKS not in reg.properties  # the module cannot set the tasks bypass
 
 
 def test_avm_empty_ip_rules_emit_a_rule_set_at_this_commit() -> None:

@@ -41,6 +41,7 @@ from attrs import evolve, frozen
 
 from acr_trusted.lint import evaluate as ev
 from acr_trusted.lint.bicep_consumers import (
+    AVM_TASK_SOURCE,
     consumers_of_resource,
     only_registry_links,
     shape_from_params,
@@ -51,6 +52,7 @@ from acr_trusted.lint.bicep_eval import (
     Obj,
     Ref,
     bind,
+    link_of,
     lookup,
     qualify,
     ref_of,
@@ -82,6 +84,7 @@ from acr_trusted.lint.model import (
 FORMAT = "bicep"
 _TABLE_NOTE = "inputs' defaults from acr-trusted's known-module table"
 MAX_MODULE_DEPTH = 8
+MAX_LOOP_ITEMS = 64  # consumers of a loop: its first items only
 MAX_READ = 1_000_000  # loadTextContent() reads at most this many characters
 _LOCAL_MODULE = re.compile(r"^\.{0,2}/|^[^:]+\.(bicep|json)$", re.IGNORECASE)
 
@@ -293,17 +296,15 @@ class _Loader:
                 if registry is not None:
                     registries.append(registry)
                 continue
-            deployed = instance(evaluator, resource.body)
-            if deployed is None:
-                continue
-            body = deployed[0]
-            symbol = qualify(evaluator.scope, resource.symbol)
-            parent = _parent_link(evaluator, resource, body)
-            consumers.extend(
-                consumers_of_resource(
-                    evaluator, kind, body, symbol, resource.span, resource.api_version, parent
+            deployed = instances(evaluator, resource.body)
+            for index, (body, _, _) in enumerate(deployed):
+                symbol = qualify(evaluator.scope, _item_symbol(resource.symbol, index, deployed))
+                parent = _parent_link(evaluator, resource.parent, body)
+                consumers.extend(
+                    consumers_of_resource(
+                        evaluator, kind, body, symbol, resource.span, resource.api_version, parent
+                    )
                 )
-            )
         for module in template.modules.values():
             if module.symbol not in outputs:
                 registries_, consumers_ = self._module(path, evaluator, module.symbol, outputs)
@@ -322,15 +323,15 @@ class _Loader:
         """Evaluate a module call once: its registries, consumers and outputs."""
         module = evaluator.template.modules[symbol]
         outputs[symbol] = Value.unknown(f"{symbol}.outputs")  # guards re-entry
-        deployed = instance(evaluator, module.body)
-        if deployed is None:
+        deployed = instances(evaluator, module.body)
+        if not deployed:
             self._module_parts[(evaluator.scope, symbol)] = ((), ())
             return (), ()
-        body, _, conditional = deployed
+        body, _, conditional = deployed[0]
         args = _arguments(evaluator, body)
         call_symbol = qualify(evaluator.scope, symbol)
         known = find_known_module(module.path)
-        parts: tuple[tuple[Registry, ...], tuple[Consumer, ...]] = ((), ())
+        parts: _Parts | None = None
         if known is not None:
             built = known.build(args, module.span)
             registry = Registry(
@@ -343,27 +344,44 @@ class _Loader:
                 conditional=conditional,
                 format=FORMAT,
             )
-            roles = consumers_of_resource(
+            link = RegistryLink(symbol=call_symbol)
+            consumers = consumers_of_resource(
                 evaluator,
                 "avm-registry-role-assignments",
                 Value.of({"roleAssignments": args.get("roleAssignments", Value.of(None))}),
                 call_symbol,
                 module.span,
                 None,
-                RegistryLink(symbol=call_symbol),
+                link,
             )
-            parts = ((registry,), tuple(roles))
+            for index, inputs in enumerate(built.tasks):
+                consumers.extend(
+                    _shaped_consumers(
+                        evaluator,
+                        AVM_TASK_SOURCE,
+                        inputs,
+                        f"{call_symbol}.tasks[{index}]",
+                        module.span,
+                        link,
+                    )
+                )
+            parts = ((registry,), tuple(consumers))
             outputs[symbol] = _registry_outputs(evaluator.scope, symbol, module.span)
         elif _LOCAL_MODULE.match(module.path):
             parts = self._local_module(path, evaluator, module, args, conditional, outputs)
-        else:
-            shape = shape_from_params(module.path, args)
-            if shape is not None:
-                kind, obj = shape
-                consumers = consumers_of_resource(
-                    evaluator, kind, obj, call_symbol, module.span, None, None
+        if parts is None:
+            # a registry module, or a local module that is not on disk: what its inputs declare
+            source = module.path
+            if _LOCAL_MODULE.match(source):
+                source = _resolve(path.parent / source).as_posix()
+            consumers = []
+            for index, (item, _, _) in enumerate(deployed):
+                item_symbol = qualify(evaluator.scope, _item_symbol(symbol, index, deployed))
+                item_args = args if index == 0 else _arguments(evaluator, item)
+                consumers.extend(
+                    _shaped_consumers(evaluator, source, item_args, item_symbol, module.span)
                 )
-                parts = ((), tuple(consumers))
+            parts = ((), tuple(consumers))
             outputs[symbol] = Value.unknown(f"{symbol}.outputs", module.span)
         self._module_parts[(evaluator.scope, symbol)] = parts
         return parts
@@ -376,15 +394,14 @@ class _Loader:
         args: dict[str, Value],
         conditional: bool,
         outputs: dict[str, Value],
-    ) -> tuple[tuple[Registry, ...], tuple[Consumer, ...]]:
+    ) -> _Parts | None:
+        """A local module's registries and consumers; ``None`` when its file cannot be read."""
         target = path.parent / module.path
         if len(self._stack) >= MAX_MODULE_DEPTH or _resolve(target) in self._stack:
             return (), ()
-        if target.suffix.lower() != ".bicep":
-            return (), ()
-        template = self.read(target)
+        template = self.read(target) if target.suffix.lower() == ".bicep" else None
         if template is None:
-            return (), ()
+            return None
         inner, inner_eval = self._evaluate(target, template, args)
         call_symbol = qualify(evaluator.scope, module.symbol)
         mapping: dict[str, str] = {}
@@ -420,6 +437,28 @@ class _Loader:
             translated[name] = _translate(value, mapping, evaluator.scope)
         outputs[module.symbol] = Value.of(translated, module.span)
         return tuple(registries), tuple(consumers)
+
+
+def _shaped_consumers(
+    evaluator: Evaluator,
+    source: str,
+    args: Mapping[str, Value],
+    symbol: str,
+    span: Span,
+    parent: RegistryLink | None = None,
+) -> list[Consumer]:
+    """The consumers a module call deploys, from the resource shape of its inputs (if known)."""
+    shape = shape_from_params(source, args)
+    if shape is None:
+        return []
+    kind, body = shape
+    parent = parent or _parent_link(evaluator, None, body)
+    return consumers_of_resource(evaluator, kind, body, symbol, span, None, parent)
+
+
+def _item_symbol(symbol: str, index: int, items: list[Any]) -> str:
+    """``x`` for a single deployment, ``x[1]`` for the items of a loop over several."""
+    return f"{symbol}[{index}]" if len(items) > 1 else symbol
 
 
 def _registry_outputs(scope: int, symbol: str, span: Span) -> Value:
@@ -492,6 +531,27 @@ def instance(evaluator: Evaluator, body_node: Any) -> tuple[Value, dict[str, Val
     return value, env, conditional
 
 
+def instances(evaluator: Evaluator, body_node: Any) -> list[tuple[Value, dict[str, Value], bool]]:
+    """Like :func:`instance`, for every item of a ``[for ...]`` over a known list (up to 64).
+
+    Consumers come from every item (each task of a loop is a task); registries from the first.
+    """
+    node, _, loop = unwrap_body(body_node)
+    first = instance(evaluator, body_node)
+    if first is None:
+        return []
+    items = evaluator.value(loop.children[1], {}) if loop is not None else None
+    data = items.value if items is not None and items.known else None
+    if not isinstance(data, list) or len(data) < 2:
+        return [first]
+    out = [first]
+    for index, item in enumerate(data[1:MAX_LOOP_ITEMS], start=1):
+        env: dict[str, Value] = {}
+        bind(env, loop.children[0], item, index)
+        out.append((evaluator.value(node, env), env, first[2]))
+    return out
+
+
 def _registry(evaluator: Evaluator, resource: Resource) -> Registry | None:
     deployed = instance(evaluator, resource.body)
     if deployed is None:
@@ -518,15 +578,18 @@ def _registry(evaluator: Evaluator, resource: Resource) -> Registry | None:
     )
 
 
-def _parent_link(evaluator: Evaluator, resource: Resource, body: Value) -> RegistryLink | None:
-    """The registry a child resource (tasks, agentPools) belongs to."""
-    if resource.parent is not None:
-        return RegistryLink(symbol=qualify(evaluator.scope, resource.parent))
+def _parent_link(evaluator: Evaluator, declared: str | None, body: Value) -> RegistryLink | None:
+    """The registry a child resource (tasks, agentPools) belongs to.
+
+    ``declared``: the enclosing resource's symbol, for a child declared inside its parent.
+    """
+    if declared is not None:
+        return RegistryLink(symbol=qualify(evaluator.scope, declared))
     parent = lookup(evaluator, body, "parent")
     if parent is not None:
-        ref = ref_of(parent)
-        if ref is not None and ref.link.symbol and ref.scope:
-            return RegistryLink(symbol=qualify(ref.scope, ref.link.symbol))
+        link = link_of(parent)
+        if not link.empty:
+            return link
     name = lookup(evaluator, body, "name")
     if name is None:
         return None

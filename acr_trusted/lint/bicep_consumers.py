@@ -313,8 +313,28 @@ def consumers_of_resource(
     return extractor(_Site(evaluator, body, symbol, span, api_version, parent))
 
 
-# AVM consumer modules: source pattern -> (resource type, ARM path <- module parameter)
+AVM_TASK_SOURCE = "avm/res/container-registry/registry/task"
+"""The AVM registry module's task child module (its ``tasks`` input items are its inputs).
+
+Matched by its last path segments, so a vendored copy of the registry module whose
+``task/main.bicep`` was left out is recognised too."""
+
+# AVM consumer modules: source pattern -> (resource type, ARM path <- module parameter).
+# A pattern is searched in a registry source (``br/public:avm/...:1.0``) or, for a local module
+# whose file is not on disk, in its resolved path (``.../registry/task/main.bicep``).
+# ``parent`` is the name of the parent resource, for child resources such as registry tasks.
 AVM_CONSUMERS: Sequence[tuple[re.Pattern[str], str, Mapping[str, str]]] = (
+    (
+        re.compile(r"container-registry/registry/task(?:/main\.bicep)?(?::|$)"),
+        "microsoft.containerregistry/registries/tasks",
+        {
+            "parent": "registryName",
+            "name": "name",
+            "properties.agentPoolName": "agentPoolName",
+            "properties.credentials": "credentials",
+            "properties.status": "status",
+        },
+    ),
     (
         re.compile(r"avm/res/container-instance/container-group\b"),
         "microsoft.containerinstance/containergroups",
@@ -373,8 +393,50 @@ def shape_from_params(source: str, args: Mapping[str, Value]) -> tuple[str, Valu
             for key in parents:
                 node = node.setdefault(key, {})  # type: ignore[assignment]
             node[leaf] = args[param]
+        if "managedIdentities" in args:
+            identity = avm_identity_type(args["managedIdentities"])
+            if identity is not None:
+                root["identity"] = {"type": identity}
         return kind, _as_value(root)
     return None
+
+
+def avm_identity_type(managed: Value) -> Value | None:
+    """The ARM ``identity.type`` that AVM's common ``managedIdentities`` input produces.
+
+    AVM modules build ``{systemAssigned, userAssignedResourceIds}`` into ``SystemAssigned``,
+    ``UserAssigned``, both, or ``None``; an empty or null input gives the resource no identity
+    (``None`` here). Undecidable parts make the type unknown, never a guess.
+    """
+    span = managed.span
+    undecided = Value.unknown(
+        managed.expression or "managedIdentities", span, depends_on=managed.depends_on
+    )
+    if not managed.known:
+        return undecided
+    data = managed.value
+    if data is None or (isinstance(data, Mapping) and not data):
+        return None
+    if not isinstance(data, Mapping):
+        return undecided
+    system, users = data.get("systemAssigned"), data.get("userAssignedResourceIds")
+    has_system = _flag(system)
+    has_users = (
+        _flag(ev.not_(ev.empty(users, span=span), span=span)) if isinstance(users, Value) else False
+    )
+    if has_system is None or has_users is None:
+        return undecided
+    names = [n for n, on in (("SystemAssigned", has_system), ("UserAssigned", has_users)) if on]
+    return Value.of(
+        ", ".join(names) or "None", span, origin=managed.origin, depends_on=managed.depends_on
+    )
+
+
+def _flag(value: object) -> bool | None:
+    """An optional boolean input: absent or null is false; ``None`` when undecidable."""
+    if not isinstance(value, Value) or (value.known and value.value is None):
+        return False
+    return ev.truthy(value)
 
 
 def _as_value(data: Mapping[str, object]) -> Value:

@@ -223,7 +223,8 @@ class Evaluator:
         return self.source.span_of(node, literal=literal)
 
     def _text(self, node: Any) -> str:
-        return self.source.source(node)
+        """The node's source on one line: expressions end up in one-line messages."""
+        return " ".join(self.source.source(node).split())
 
     def _value(self, node: Any, env: Mapping[str, Value]) -> Value:
         kind = getattr(node, "data", None)

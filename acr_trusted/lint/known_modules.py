@@ -28,6 +28,10 @@ class ModuleRegistry:
     properties: Mapping[RegistryProperty, Value]
     private_endpoint_count: Value
     name: Value
+    # ACR tasks the module creates on the registry, one mapping per task: the inputs of the
+    # module's task child module (Bicep AVM: ``task/main.bicep``'s parameters, taken from the
+    # items of the registry module's ``tasks`` input). Only a known list of tasks is listed.
+    tasks: tuple[Mapping[str, Value], ...] = ()
 
 
 @frozen
@@ -137,7 +141,28 @@ def _avm_bicep_registry(
         properties[RegistryProperty.ROLE_ASSIGNMENT_MODE] = mode
     count = ev.length(endpoints, span=span) if endpoints is not null else Value.of(0, span)
     name = inputs.get("name") or Value.unknown("name", span)
-    return ModuleRegistry(properties=properties, private_endpoint_count=count, name=name)
+    return ModuleRegistry(
+        properties=properties,
+        private_endpoint_count=count,
+        name=name,
+        tasks=_items_as_inputs(given("tasks")),
+    )
+
+
+def _items_as_inputs(items: Value | None) -> tuple[Mapping[str, Value], ...]:
+    """A known list of objects (a module's ``tasks`` input) as one input mapping per item.
+
+    The AVM registry module passes each item's fields to its task child module under the same
+    names (``agentPoolName: task.?agentPoolName``), so an item *is* the child module's inputs.
+    """
+    if items is None or not items.known or not isinstance(items.value, list):
+        return ()
+    out: list[Mapping[str, Value]] = []
+    for item in items.value:
+        data = item.value if isinstance(item, Value) and item.known else item
+        if isinstance(data, Mapping):
+            out.append({k: v if isinstance(v, Value) else Value.of(v) for k, v in data.items()})
+    return tuple(out)
 
 
 _AVM_BICEP_BEFORE_0_12 = re.compile(
