@@ -227,6 +227,57 @@ def test_unknown_values_never_raise_and_stay_unknown() -> None:
     assert not reg.name.known
 
 
+def test_undecidable_parameters_are_reported_where_used_and_remember_the_declaration() -> None:
+    model = load_text(
+        "param bypass string\n"
+        "param location string = resourceGroup().location\n"
+        "resource r 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'contosoacr'\n"
+        "  properties: {\n"
+        "    networkRuleBypassOptions: bypass\n"
+        "    publicNetworkAccess: location\n"
+        "  }\n"
+        "}\n"
+    )
+    reg = registry(model, "r")
+    bypass = reg.get(BYPASS)
+    assert not bypass.known
+    assert bypass.span is not None
+    assert (bypass.span.line, bypass.span.column) == (6, 31)
+    assert bypass.origin.kind is OriginKind.PARAMETER_VALUE
+    assert bypass.origin.span is not None
+    assert bypass.origin.span.line == 1
+    assert "no default" in bypass.origin.describe()
+    access = reg.get(ACCESS)
+    assert access.span is not None
+    assert (access.span.line, access.span.column) == (7, 26)
+    assert access.origin.kind is OriginKind.PARAMETER_DEFAULT
+    assert access.origin.span is not None
+    assert access.origin.span.line == 2
+
+
+def test_parameter_values_given_by_a_caller_keep_their_place(tmp_path: Path) -> None:
+    """An undecidable argument of a local module is reported in the calling file."""
+    (tmp_path / "registry.bicep").write_text(
+        "param bypass string\n"
+        "resource r 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'contosoacr'\n"
+        "  properties: { networkRuleBypassOptions: bypass }\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    main = tmp_path / "main.bicep"
+    main.write_text(
+        "param choice string\nmodule m './registry.bicep' = {\n  params: {\n"
+        "    bypass: choice\n  }\n}\n",
+        encoding="utf-8",
+    )
+    bypass = registry(load(main, tmp_path), "m").get(BYPASS)
+    assert not bypass.known
+    assert bypass.span is not None
+    assert (bypass.span.path, bypass.span.line, bypass.span.column) == ("main.bicep", 4, 13)
+
+
 # ---- consumers
 
 

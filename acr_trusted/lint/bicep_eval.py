@@ -131,6 +131,7 @@ class Evaluator:
         self.host = host
         self.scope = scope if scope is not None else new_scope_id()
         self._params: dict[str, Value] = {}
+        self._undecided_params: set[str] = set()  # unknown from the declaration, not a value
         self._vars: dict[str, Value] = {}
         self._active: set[str] = set()
         self._names: dict[str, Value] = {}
@@ -160,14 +161,31 @@ class Evaluator:
             if decl.nullable or given is not None:
                 origin = Origin(OriginKind.PARAMETER_DEFAULT, name, decl.span)
                 return Value.of(None, decl.span, expression=name, origin=origin, depends_on=[name])
-            return Value.unknown(name, decl.span, depends_on=[name])
+            self._undecided_params.add(name)
+            note = (
+                f"parameter '{name}' ({decl.span.path}:{decl.span.line}), "
+                "which has no default and no value given"
+            )
+            origin = Origin(OriginKind.PARAMETER_VALUE, name, decl.span, note)
+            return Value.unknown(name, decl.span, origin=origin, depends_on=[name])
         value = self.value(decl.default, {})
         span = value.span or self.source.span_of(decl.default)
         note = f"the default of '{name}' ({span.path}:{span.line})"
         origin = Origin(OriginKind.PARAMETER_DEFAULT, name, span, note)
-        if value.known:
-            value = value.with_origin(origin)
+        if not value.known:
+            self._undecided_params.add(name)
+        value = value.with_origin(origin)
         return evolve(value, depends_on=value.depends_on | {name})
+
+    def _param_at(self, name: str, span: Span) -> Value:
+        """A parameter where it is used: undecidable ones are reported there (ACRT099).
+
+        Their origin keeps the declaration; values given by a caller keep their own place.
+        """
+        value = self.param(name)
+        if name in self._undecided_params and not value.known:
+            return evolve(value, span=span)
+        return value
 
     def variable(self, name: str) -> Value:
         if name in self._vars:
@@ -275,7 +293,7 @@ class Evaluator:
             return env[name]
         template = self.template
         if name in template.params:
-            return self.param(name)
+            return self._param_at(name, span)
         if name in template.variables:
             return self.variable(name)
         if name in template.resources:
