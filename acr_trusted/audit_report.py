@@ -106,8 +106,9 @@ class RegistryAudit:
 class AuditReport:
     """The fleet audit's answer.
 
-    ``requests`` counts the Resource Graph requests made (pages included); ``warnings`` holds one
-    line per row that could not be audited (naming the resource) or per truncated answer.
+    ``requests`` counts the Resource Graph queries sent, one per page (retries the SDK makes on
+    its own, e.g. after a 429, are not counted); ``warnings`` holds one line per row that could
+    not be audited (naming the resource) or per truncated answer.
     """
 
     registries: tuple[RegistryAudit, ...]
