@@ -34,7 +34,7 @@ svg text { font: 12px system-ui, sans-serif; fill: #212121; }
 input[type=search] { margin: .5em 0; padding: .3em; width: 20em; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #e0e0e0; padding: .3em .5em; text-align: left;
-  vertical-align: top; }
+  vertical-align: top; white-space: nowrap; }
 th { cursor: pointer; background: #f5f5f5; position: sticky; top: 0; user-select: none; }
 th[aria-sort=ascending]::after { content: " \\25B2"; }
 th[aria-sort=descending]::after { content: " \\25BC"; }
