@@ -34,6 +34,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "disable": ("acr_trusted.commands.disable", "stop trusted services bypassing the rules"),
     "grant": ("acr_trusted.commands.grant", "give an identity pull or push on a registry"),
     "check": ("acr_trusted.commands.check", "diagnose whether a service can reach a registry"),
+    "setup": (
+        "acr_trusted.commands.setup",
+        "set up a trusted-service workflow (acr-tasks, aci, ml, acr-import), idempotently",
+    ),
+    "verify": ("acr_trusted.commands.verify", "run an ACR task and prove the bypass works"),
+    "demo": ("acr_trusted.commands.demo", "the worked example against an embedded LocalAzure"),
     "audit": (
         "acr_trusted.commands.audit",
         "audit every registry of subscriptions or a management group through Resource Graph",
