@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from lark import Lark
+
+from acr_trusted.lint import bicep_grammar
+from acr_trusted.lint.bicep_grammar import (
+    TABLES,
+    NewlineFilter,
+    build_parser,
+    grammar_digest,
+    tables_text,
+)
+from tests.conftest import CORPUS
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bicep"
+
+
+@pytest.fixture(scope="module")
+def built() -> tuple[Lark, NewlineFilter]:
+    """The parser analysed from the grammar, without the per-user cache."""
+    newlines = NewlineFilter()
+    return build_parser(newlines, cache=False), newlines
+
+
+def test_generated_tables_are_in_step_with_the_grammar(built: tuple[Lark, NewlineFilter]) -> None:
+    """Regenerate with ``python -m acr_trusted.lint.bicep_grammar`` when this fails."""
+    assert TABLES.read_text(encoding="utf-8") == tables_text(built[0])
+
+
+def test_tables_text_is_reproducible() -> None:
+    """Lark numbers states by object identity; the generated file must not depend on it."""
+    again = build_parser(NewlineFilter(), cache=False)
+    assert tables_text(again) == TABLES.read_text(encoding="utf-8")
+
+
+def bicep_files() -> list[Path]:
+    files = sorted(FIXTURES.rglob("*.bicep*"))
+    if CORPUS.is_dir():
+        files += sorted(CORPUS.rglob("*.bicep"))
+    return files
+
+
+def test_parser_from_tables_gives_the_trees_of_the_built_parser(
+    built: tuple[Lark, NewlineFilter],
+) -> None:
+    loaded_filter = NewlineFilter()
+    loaded = bicep_grammar._load_tables(loaded_filter)
+    assert loaded is not None
+    for path in bicep_files():
+        text = path.read_text(encoding="utf-8")
+        trees: list[object] = []
+        for parser, newlines in (built, (loaded, loaded_filter)):
+            newlines.text = text
+            try:
+                trees.append(parser.parse(text, start="start"))
+            except Exception as failure:  # both parsers must fail alike, at the same place
+                expected = getattr(failure, "expected", None) or ()
+                where = (getattr(failure, "line", None), getattr(failure, "column", None))
+                trees.append((type(failure).__name__, where, sorted(expected)))
+        assert trees[0] == trees[1], path
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,  # missing
+        "{not json",
+        json.dumps({"grammar": "0" * 16, "lark": "1.3.1", "data": {}, "memo": {}}),
+        "GRAMMAR_OK_OTHER_LARK",
+    ],
+    ids=["missing", "corrupt", "other-grammar", "other-lark"],
+)
+def test_tables_that_do_not_match_are_not_used(
+    content: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = tmp_path / "bicep_tables.json"
+    if content == "GRAMMAR_OK_OTHER_LARK":
+        content = json.dumps({"grammar": grammar_digest(), "lark": "0.0.1", "data": {}, "memo": {}})
+    if content is not None:
+        tables.write_text(content, encoding="utf-8")
+    monkeypatch.setattr(bicep_grammar, "TABLES", tables)
+    assert bicep_grammar._load_tables(NewlineFilter()) is None
+
+
+def test_string_keys_made_of_digits_are_refused() -> None:
+    """They would come back from JSON as integers."""
+    with pytest.raises(ValueError, match="'12'"):
+        bicep_grammar._check_keys({"a": [{"12": 1}]})
+    bicep_grammar._check_keys({"a": [{12: 1, "b": (1, 2)}]})
