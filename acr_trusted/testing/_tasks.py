@@ -459,9 +459,8 @@ def advance_run(state: State, run: Json) -> None:
 def get_run(request: ArmRequest, state: State) -> ArmResponse:
     with state.lock:
         run = _run(request, state)
-        shown = copy.deepcopy(run)
         advance_run(state, run)
-        return ArmResponse(200, shown)
+        return ArmResponse(200, copy.deepcopy(run))
 
 
 def _signature(state: State, run_id: str) -> str:
