@@ -9,6 +9,7 @@ from acr_trusted.lint.model import (
     Consumer,
     ConsumerKind,
     FileModel,
+    IdentityUse,
     Origin,
     OriginKind,
     Registry,
@@ -193,3 +194,45 @@ class TestPostureOf:
         posture = posture_of(registry(TASKS_BYPASS=Value.unknown("t")))
         assert posture.network_rule_bypass_allowed_for_tasks is None
         assert not posture.tasks_bypass_allowed
+
+
+class TestIdentityUseFromType:
+    """One reading of ARM's identity ``type`` enum for every loader."""
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("SystemAssigned", "system-assigned"),
+            ("UserAssigned", "user-assigned"),
+            ("SystemAssigned, UserAssigned", "system-assigned"),
+            ("systemassigned,userassigned", "system-assigned"),
+            ("None", "none"),
+        ],
+    )
+    def test_known(self, text: str, expected: str) -> None:
+        assert expected == IdentityUse.from_identity_type(Value.of(text)).value
+
+    def test_absent_or_null_is_none(self) -> None:
+        assert IdentityUse.from_identity_type(None).value == "none"
+        assert IdentityUse.from_identity_type(Value.of(None)).value == "none"
+
+    def test_unknown_stays_unknown(self) -> None:
+        result = IdentityUse.from_identity_type(Value.unknown("param.identityType"))
+        assert not result.known
+        assert result.expression == "param.identityType"
+
+
+class TestEffectiveLoginServer:
+    def test_from_name(self) -> None:
+        registry = Registry("acr", Span.point("f", 1), name=Value.of("Contoso"))
+        assert registry.effective_login_server == "contoso.azurecr.io"
+
+    def test_declared_wins(self) -> None:
+        registry = Registry(
+            "acr", Span.point("f", 1), name=Value.of("x"), login_server="x.azurecr.cn"
+        )
+        assert registry.effective_login_server == "x.azurecr.cn"
+
+    def test_unknown_name(self) -> None:
+        registry = Registry("acr", Span.point("f", 1), name=Value.unknown("name"))
+        assert registry.effective_login_server is None

@@ -676,7 +676,7 @@ def _task(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) ->
         symbol,
         w.parent_of(name, place),
         {
-            "identity": _identity_use(w.resolve(node, "identity.type", place)),
+            "identity": IdentityUse.from_identity_type(w.resolve(node, "identity.type", place)),
             "agent_pool": pool,
             "custom_registries": _custom_registries(credentials),
             "api_version": Value.of(api) if api else Value.absent(),
@@ -927,24 +927,6 @@ def _matches(target: _Target, registry: Registry) -> bool:
         server = f"{name}.azurecr.io".lower()
         return bool(target.login_server and target.login_server.lower() == server)
     return bool(target.key and target.key == registry.name.expression)
-
-
-def _identity_use(kind: Value | None) -> Value:
-    """A resource's ``identity.type`` as IdentityUse text (system wins when both are set)."""
-    if kind is None or (kind.known and kind.value is None):
-        return Value.of(IdentityUse.NONE.value, origin=Origin(OriginKind.ABSENT))
-    text = kind.text()
-    if text is None:
-        return Value.unknown(kind.expression or "identity.type", kind.span)
-    lower = text.lower()
-    use = (
-        IdentityUse.SYSTEM_ASSIGNED
-        if "systemassigned" in lower
-        else IdentityUse.USER_ASSIGNED
-        if "userassigned" in lower
-        else IdentityUse.NONE
-    )
-    return evolve(kind, value=use.value)
 
 
 def _credential_identity(credential: Value, group_identity: Value | None) -> Value:

@@ -220,6 +220,12 @@ class Registry:
     def get(self, prop: RegistryProperty) -> Value:
         return self.properties.get(prop, ABSENT)
 
+    @property
+    def effective_login_server(self) -> str | None:
+        """The declared login server, else ``<name>.azurecr.io`` when the name is known."""
+        name = self.name.text()
+        return self.login_server or (f"{name.lower()}.azurecr.io" if name else None)
+
 
 class IdentityUse(str, enum.Enum):
     """How a consumer authenticates to the registry."""
@@ -229,6 +235,27 @@ class IdentityUse(str, enum.Enum):
     ADMIN_CREDENTIALS = "admin-credentials"  # username/password (admin user or token)
     NONE = "none"
     UNKNOWN = "unknown"
+
+    @classmethod
+    def from_identity_type(cls, kind: Value | None) -> Value:
+        """A managed identity ``type`` ('SystemAssigned, UserAssigned', ...) as IdentityUse text.
+
+        Every format spells the same ARM enum, so one reading serves all loaders; when both
+        kinds are set, system-assigned wins (it is the one the trusted bypass honours).
+        """
+        if kind is None or (kind.known and kind.value is None):
+            return Value.of(cls.NONE.value, origin=Origin(OriginKind.ABSENT))
+        text = kind.text()
+        if text is None:
+            return Value.unknown(kind.expression or "identity type", kind.span)
+        lowered = text.lower().replace(" ", "")
+        if "systemassigned" in lowered:
+            use = cls.SYSTEM_ASSIGNED
+        elif "userassigned" in lowered:
+            use = cls.USER_ASSIGNED
+        else:
+            use = cls.NONE
+        return evolve(kind, value=use.value)
 
 
 @frozen
@@ -313,7 +340,7 @@ def link_matches(link: RegistryLink, registry: Registry) -> bool:
     name = registry.name.text()
     if name and link.name and link.name.lower() == name.lower():
         return True
-    login = (registry.login_server or (f"{name}.azurecr.io" if name else "")).lower()
+    login = (registry.effective_login_server or "").lower()
     return bool(login and link.login_server and link.login_server.lower() == login)
 
 

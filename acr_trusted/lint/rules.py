@@ -552,9 +552,7 @@ def app_service_not_trusted(s: Subject) -> Iterator[Outcome]:
 def task_identity_credential_missing(s: Subject) -> Iterator[Outcome]:
     """ACRT010: a task identity without a custom-registry credential for this registry."""
     identities = (IdentityUse.SYSTEM_ASSIGNED.value, IdentityUse.USER_ASSIGNED.value)
-    login = s.registry.login_server or (
-        f"{s.registry.name.text()}.azurecr.io" if s.registry.name.text() else None
-    )
+    login = s.registry.effective_login_server
     missing: list[Consumer] = []
     for task in s.linked(ConsumerKind.TASK):
         identity = task.attr("identity")

@@ -324,7 +324,7 @@ class _Reader:
             None, origin=Origin(OriginKind.ABSENT)
         )
         attributes = {
-            "identity": _identity_use(identities[0] if identities else None),
+            "identity": IdentityUse.from_identity_type(identities[0] if identities else None),
             "agent_pool": agent_pool,
             "custom_registries": Value.of(customs, block.span),
             "name": self.value(body, "name", scope) or ABSENT,
@@ -544,7 +544,7 @@ class _Reader:
                 registries.append({"login_server": server, "identity": who.text() if who else None})
         type_text = evaluate(block.body.expr("type"), scope).text() or ""
         attributes = {
-            "identity": _identity_use(identity),
+            "identity": IdentityUse.from_identity_type(identity),
             "agent_pool": _dig(body, ("properties", "agentPoolName"))
             or Value.of(None, origin=Origin(OriginKind.ABSENT)),
             "custom_registries": Value.of(registries, block.span),
@@ -630,24 +630,6 @@ def _plain_span(span: Span) -> Span:
 def _login_server(name: Value) -> str | None:
     text = name.text()
     return f"{text.lower()}.azurecr.io" if text else None
-
-
-def _identity_use(kind: Value | None) -> Value:
-    """A managed identity ``type`` as :class:`IdentityUse` text (system wins when both)."""
-    if kind is None or (kind.known and kind.value is None):
-        return Value.of(IdentityUse.NONE.value, origin=Origin(OriginKind.ABSENT))
-    text = kind.text()
-    if text is None:
-        return Value.unknown(kind.expression or "identity type", kind.span)
-    lowered = text.lower()
-    use = (
-        IdentityUse.SYSTEM_ASSIGNED
-        if "systemassigned" in lowered
-        else IdentityUse.USER_ASSIGNED
-        if "userassigned" in lowered
-        else IdentityUse.NONE
-    )
-    return evolve(kind, value=use.value)
 
 
 def _managed_identity(expr: Expr | None, scope: Scope) -> Value:
