@@ -260,6 +260,14 @@ def granted_actions(state: State, registry: Json, principal_id: str) -> frozense
 
 def decide(state: State, registry: Json, caller: Caller, action: str) -> Decision:
     """May ``caller`` perform ``action`` (``pull``, ``push``, ``import``) on ``registry``?"""
+    if caller.service == "aci" and caller.identity_kind == SYSTEM:
+        return Decision(
+            False,
+            "identity",
+            "UNAUTHORIZED",
+            UNAUTHORIZED,
+            "ACI does not pull from ACR with a system-assigned identity (ACI docs)",
+        )
     reachable, why = _network(registry, caller)
     if not reachable and caller.from_vnet:
         return Decision(
