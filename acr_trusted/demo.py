@@ -20,8 +20,9 @@ SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "iac"
 DEMO_POLL_INTERVAL = 0.2
 
 
-def lint_samples(out: TextIO = sys.stdout) -> None:
+def lint_samples(out: TextIO | None = None) -> None:
     """Lint ``examples/iac`` (bad samples have findings on purpose; they do not fail the demo)."""
+    out = out or sys.stdout
     print("== 1. acr-trusted-lint examples/iac (bad and good samples per format) ==", file=out)
     if not SAMPLES.is_dir():
         print(f"(skipped: {SAMPLES} is not here; run the demo from a clone)", file=out)
@@ -64,8 +65,9 @@ def _table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def scenario(out: TextIO = sys.stdout, *, poll_interval: float = DEMO_POLL_INTERVAL) -> bool:
+def scenario(out: TextIO | None = None, *, poll_interval: float = DEMO_POLL_INTERVAL) -> bool:
     """The worked example on an embedded LocalAzure; True when every run went as expected."""
+    stream = out or sys.stdout
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
     from azure.mgmt.containerregistrytasks import ContainerRegistryTasksMgmtClient
     from azure.mgmt.containerregistrytasks import models as tm
@@ -85,7 +87,7 @@ def scenario(out: TextIO = sys.stdout, *, poll_interval: float = DEMO_POLL_INTER
     from acr_trusted.testing import LocalAzure
 
     def say(line: str = "") -> None:
-        print(line, file=out, flush=True)
+        print(line, file=stream, flush=True)
 
     rows: list[Row] = []
     say("== 2. the worked example, against LocalAzure (an emulator on 127.0.0.1, not Azure) ==")

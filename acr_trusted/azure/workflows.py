@@ -43,6 +43,7 @@ from acr_trusted.azure.tasks import (
     ensure_identity_credential,
     ensure_source_login_none,
     ensure_system_identity,
+    read_task,
     run_task,
     tasks_client,
 )
@@ -519,6 +520,7 @@ def verify_task_bypass(
     """
     ref = as_registry_ref(registry)
     connection, azure = _azure(credential, endpoint, cloud, client_options)
+    read_task(tasks_client(connection, ref), ref, task_name)  # fail fast, before any change
 
     def say(line: str) -> None:
         logger.info("%s", line)
