@@ -5,8 +5,9 @@ apply, and what is known about the consumer's identity), so the SDK (posture rea
 the linter (posture declared in IaC) and a fleet audit all reach the same verdict from the same
 rules. Each rule it applies is a documented fact (``domain-facts.md`` sections 1, 2, 5 and 6):
 
-- only a restricted registry needs a bypass; service-endpoint (VNet rule) restrictions are
-  never bypassed;
+- only a registry whose public endpoint is closed (public access disabled, or a firewall that
+  denies by default) needs a bypass: a private endpoint alone leaves the public endpoint open,
+  which is how ACR serves it; service-endpoint (VNet rule) restrictions are never bypassed;
 - App Service is not a trusted service;
 - trusted services pass with ``networkRuleBypassOptions: AzureServices``; ACR Tasks pass with
   ``networkRuleBypassAllowedForTasks: true`` (since 2025-06-01) or by running on an agent pool;
@@ -271,7 +272,23 @@ def _network_reasons(
 ) -> tuple[list[Reason], list[Fix]]:
     """Reasons about the network path: restriction, trust, and the bypass switches."""
     network = _network_evidence(posture)
-    if not posture.is_restricted:
+    if not posture.public_endpoint_closed:
+        if posture.private_endpoint_count:
+            # A private endpoint alone leaves the public endpoint open: the service gets in
+            # without a bypass today, and would be cut off the day public access is closed.
+            remedies = (
+                [] if posture.trusted_services_allowed else [_enable_fix(target, tasks=False)]
+            )
+            return [
+                Reason(
+                    "public-endpoint-open",
+                    "The registry has a private endpoint, but its public endpoint is still open "
+                    "(publicNetworkAccess Enabled, defaultAction Allow), so no bypass is involved "
+                    "yet; allow trusted services before closing it.",
+                    network,
+                    blocking=False,
+                )
+            ], remedies
         return [
             Reason(
                 "not-restricted",
@@ -431,7 +448,7 @@ def _identity_reasons(
                 None,
             )
         ]
-    bypass_used = posture.is_restricted and not agent_pool
+    bypass_used = posture.public_endpoint_closed and not agent_pool
     kind_matters = bypass_used or service in _KIND_MATTERS_WITHOUT_BYPASS
     if identity.kind is None or not kind_matters or identity.kind in entry.identity_kinds:
         return [], []
@@ -572,11 +589,11 @@ def evaluate_bypass(
         reasons.extend(found)
         fixes.extend(remedies)
 
-    if svc is TrustedService.APP_SERVICE and posture.is_restricted:
+    if svc is TrustedService.APP_SERVICE and posture.public_endpoint_closed:
         verdict = Verdict.UNSUPPORTED
     elif any(r.blocking for r in reasons):
         verdict = Verdict.BLOCKED
-    elif not posture.is_restricted:
+    elif not posture.public_endpoint_closed:
         verdict = Verdict.NOT_RESTRICTED
     else:
         verdict = Verdict.ALLOWED

@@ -71,7 +71,7 @@ _TRUSTED = {
     "private+bypass": A,
     "private-bypass": B,
     "firewall-bypass": B,
-    "pe-bypass": B,
+    "pe-bypass": N,  # a private endpoint alone leaves the public endpoint open
     "service-endpoint": B,
     "tasks-on": A,
     "tasks-on-bypass-off": B,
@@ -86,12 +86,12 @@ EXPECTED: dict[str, dict[str, Verdict]] = {
         "private+bypass": B,
         "private-bypass": B,
         "firewall-bypass": B,
-        "pe-bypass": B,
+        "pe-bypass": N,
         "service-endpoint": B,
         "tasks-on": A,
         "tasks-on-bypass-off": B,
     },
-    "app-service": {name: (N if name == "open" else U) for name in POSTURES},
+    "app-service": {name: (N if name in ("open", "pe-bypass") else U) for name in POSTURES},
 }
 
 
@@ -405,3 +405,12 @@ def test_every_reason_code_is_documented() -> None:
     assert {"`has-<permission>-role`", "`no-<permission>-role`"} <= {
         word for word in docs.split() if word.startswith("`")
     }
+
+
+def test_private_endpoint_with_open_public_access_warns_without_blocking() -> None:
+    """The service gets in over the open public endpoint; closing it would cut the service off."""
+    report = evaluate_bypass(PRIVATE_ENDPOINT_NO_BYPASS, "aci", registry=REF)
+    assert report.verdict is Verdict.NOT_RESTRICTED
+    assert [r.code for r in report.reasons] == ["public-endpoint-open"]
+    assert not report.reasons[0].blocking
+    assert any("enable_trusted_access" in (f.python or "") for f in report.fixes)

@@ -143,7 +143,9 @@ def test_container_groups_by_how_they_authenticate(local_azure: LocalAzure) -> N
 def test_inherited_assignments_credit_consumers(local_azure: LocalAzure) -> None:
     """A workspace holding AcrPull on the resource group passes; ACRT007 stays registry-scoped."""
     az = local_azure
-    ref = az.add_registry("mlfleet", private_endpoints=1, resource_group="ml")
+    ref = az.add_registry(
+        "mlfleet", public_network_access="Disabled", private_endpoints=1, resource_group="ml"
+    )
     workspace = az.add_workspace("trainer", container_registry=ref, resource_group="ml")
     group = f"/subscriptions/{az.subscription_id}/resourceGroups/ml"
     az.add_role_assignment(group, workspace["identity"]["principalId"], "AcrPull")
