@@ -151,6 +151,10 @@ class Subject:
     def symbol(self) -> str:
         return self.registry.symbol
 
+    @property
+    def label(self) -> str:
+        return label(self.registry)
+
     # -- where, and in whose words -----------------------------------------------------------
     def at(self, value: Value | None = None) -> Span:
         """The value's span when it is in this file, else the registry (or module call site)."""
@@ -173,7 +177,8 @@ class Subject:
         """Where a value came from, for messages: the literal's place or the default's owner."""
         kind = value.origin.kind
         if kind is OriginKind.LITERAL:
-            text = f"set at {value.span}" if value.span else "set in place"
+            here = value.span is not None and value.span.path == self.model.path
+            text = "set here" if here or value.span is None else f"set at {value.span}"
         elif kind is OriginKind.ABSENT:
             text = "not set, so the service default applies"
         else:
@@ -315,7 +320,7 @@ def trusted_services_blocked(s: Subject) -> Iterator[Outcome]:
     yield s.finding(
         "ACRT001",
         s.at(bypass),
-        f"registry '{s.symbol}' is network-restricted ({s.how_restricted}) but "
+        f"registry '{s.label}' is network-restricted ({s.how_restricted}) but "
         f"{s.name(P.BYPASS_OPTIONS)} is None ({s.source(bypass)}), which blocks the trusted "
         f"services ({_TRUSTED_NAMES}); set it to AzureServices",
         fix=s.rewrite(bypass, "AzureServices"),
@@ -328,7 +333,7 @@ def tasks_bypass_missing(s: Subject) -> Iterator[Outcome]:
     for task in s.linked(ConsumerKind.TASK):
         pool = task.attr("agent_pool")
         if not pool.known:
-            yield s.undetermined("ACRT002", f"the agent pool of task '{task.symbol}'", pool)
+            yield s.undetermined("ACRT002", f"the agent pool of task '{label(task)}'", pool)
         elif not pool.value:
             outside.append(task)
     if not outside:
@@ -342,12 +347,12 @@ def tasks_bypass_missing(s: Subject) -> Iterator[Outcome]:
     if not s.restricted:
         yield from s.restriction_undetermined("ACRT002")
         return
-    tasks = ", ".join(f"'{t.symbol}'" for t in outside)
+    tasks = ", ".join(f"'{label(t)}'" for t in outside)
     state = "not set (default false)" if flag.value is None else f"false ({s.source(flag)})"
     yield s.finding(
         "ACRT002",
         s.at(flag),
-        f"registry '{s.symbol}' is network-restricted ({s.how_restricted}) and ACR task(s) "
+        f"registry '{s.label}' is network-restricted ({s.how_restricted}) and ACR task(s) "
         f"{tasks} run outside an agent pool, but {s.name(P.TASKS_BYPASS)} is {state}: since "
         f"2025-06-01 their runs get 403; set it to true (API >= 2025-05-01-preview, azurerm >= "
         "4.81, or an azapi_update_resource patch) or run the tasks on an agent pool",
@@ -369,7 +374,7 @@ def premium_required(s: Subject) -> Iterator[Outcome]:
     yield s.finding(
         "ACRT003",
         s.at(sku),
-        f"registry '{s.symbol}' uses {', '.join(features)} on SKU {sku.text()} "
+        f"registry '{s.label}' uses {', '.join(features)} on SKU {sku.text()} "
         f"({s.source(sku)}), but they need the Premium SKU; set {s.name(P.SKU)} to Premium "
         "or remove the network settings",
     )
@@ -402,7 +407,7 @@ def service_endpoint_rules(s: Subject) -> Iterator[Outcome]:
     yield s.finding(
         "ACRT004",
         s.at(rules),
-        f"registry '{s.symbol}' declares virtual-network (service endpoint) rules: trusted "
+        f"registry '{s.label}' declares virtual-network (service endpoint) rules: trusted "
         "services do not bypass them and ACR service endpoints are deprecated; remove "
         f"{s.name(P.VIRTUAL_NETWORK_RULES)} and reach the registry through a private endpoint",
     )
@@ -425,7 +430,7 @@ def unsafe_bypass_default(s: Subject) -> Iterator[Outcome]:
     yield s.finding(
         "ACRT005",
         s.first_here(bypass.origin.span, bypass.span),  # the default is what to change
-        f"{s.name(P.BYPASS_OPTIONS)} of registry '{s.symbol}' defaults to None "
+        f"{s.name(P.BYPASS_OPTIONS)} of registry '{s.label}' defaults to None "
         f"({s.source(bypass)}) and the registry {state} network-restricted, which blocks the "
         "trusted services; default it to AzureServices or set it explicitly",
     )
@@ -448,7 +453,7 @@ def api_version_too_old(s: Subject) -> Iterator[Outcome]:
             yield s.finding(
                 "ACRT006",
                 s.at(value),
-                f"{s.name(prop)} of registry '{s.symbol}' is set under API version {api}, "
+                f"{s.name(prop)} of registry '{s.label}' is set under API version {api}, "
                 f"which predates it (first in {since}), so it is ignored; use API version "
                 f"{LATEST_STABLE_API} or later",
             )
@@ -465,7 +470,7 @@ def abac_ignores_acr_roles(s: Subject) -> Iterator[Outcome]:
         if text is None:
             if mode.known and not role_value.known:
                 yield s.undetermined(
-                    "ACRT007", f"the role of assignment '{assignment.symbol}'", role_value
+                    "ACRT007", f"the role of assignment '{label(assignment)}'", role_value
                 )
             continue
         found = find_role(text)
@@ -477,8 +482,8 @@ def abac_ignores_acr_roles(s: Subject) -> Iterator[Outcome]:
         yield s.finding(
             "ACRT007",
             assignment.span,
-            f"role assignment '{assignment.symbol}' grants {found.name} on registry "
-            f"'{s.symbol}', whose roleAssignmentMode AbacRepositoryPermissions "
+            f"role assignment '{label(assignment)}' grants {found.name} on registry "
+            f"'{s.label}', whose roleAssignmentMode AbacRepositoryPermissions "
             f"({s.source(mode)}) ignores it; assign {_abac_replacement(found)} instead",
             owner=assignment,
         )
@@ -502,7 +507,7 @@ def aci_identity(s: Subject) -> Iterator[Outcome]:
     for group in s.linked(ConsumerKind.CONTAINER_GROUP):
         identity = group.attr("identity")
         if not identity.known:
-            yield s.undetermined("ACRT008", f"the identity of '{group.symbol}'", identity)
+            yield s.undetermined("ACRT008", f"the identity of '{label(group)}'", identity)
         elif identity.is_(IdentityUse.ADMIN_CREDENTIALS.value):
             wrong.append((group, "admin credentials, which trusted services do not cover"))
         elif identity.is_(IdentityUse.SYSTEM_ASSIGNED.value):
@@ -516,8 +521,8 @@ def aci_identity(s: Subject) -> Iterator[Outcome]:
         yield s.finding(
             "ACRT008",
             group.span,
-            f"container group '{group.symbol}' pulls from network-restricted registry "
-            f"'{s.symbol}' ({s.how_restricted}) with {how}; use a user-assigned managed "
+            f"container group '{label(group)}' pulls from network-restricted registry "
+            f"'{s.label}' ({s.how_restricted}) with {how}; use a user-assigned managed "
             "identity with a pull role on the registry",
             owner=group,
         )
@@ -529,7 +534,7 @@ def app_service_not_trusted(s: Subject) -> Iterator[Outcome]:
     for app in s.linked(ConsumerKind.WEB_APP):
         pull = app.attr("vnet_image_pull")
         if not pull.known:
-            yield s.undetermined("ACRT009", f"vnet image pull of '{app.symbol}'", pull)
+            yield s.undetermined("ACRT009", f"vnet image pull of '{label(app)}'", pull)
         elif not truthy(pull):
             without.append(app)
     if not without:
@@ -541,7 +546,7 @@ def app_service_not_trusted(s: Subject) -> Iterator[Outcome]:
         yield s.finding(
             "ACRT009",
             app.span,
-            f"app '{app.symbol}' pulls from network-restricted registry '{s.symbol}' "
+            f"app '{label(app)}' pulls from network-restricted registry '{s.label}' "
             f"({s.how_restricted}), but trusted services do not cover App Service; enable "
             "VNet image pull (vnetImagePullEnabled / vnet_image_pull_enabled) through a VNet "
             "that reaches the registry's private endpoint",
@@ -557,7 +562,7 @@ def task_identity_credential_missing(s: Subject) -> Iterator[Outcome]:
     for task in s.linked(ConsumerKind.TASK):
         identity = task.attr("identity")
         if not identity.known:
-            yield s.undetermined("ACRT010", f"the identity of task '{task.symbol}'", identity)
+            yield s.undetermined("ACRT010", f"the identity of task '{label(task)}'", identity)
             continue
         if not any(identity.is_(i) for i in identities):
             continue
@@ -565,7 +570,7 @@ def task_identity_credential_missing(s: Subject) -> Iterator[Outcome]:
         has = _has_identity_credential(credentials, login)
         if has is None:
             yield s.undetermined(
-                "ACRT010", f"the custom-registry credentials of task '{task.symbol}'", credentials
+                "ACRT010", f"the custom-registry credentials of task '{label(task)}'", credentials
             )
         elif not has:
             missing.append(task)
@@ -579,9 +584,9 @@ def task_identity_credential_missing(s: Subject) -> Iterator[Outcome]:
         yield s.finding(
             "ACRT010",
             task.span,
-            f"task '{task.symbol}' has a managed identity but no custom-registry credential "
+            f"task '{label(task)}' has a managed identity but no custom-registry credential "
             f"using it for {server}, so it cannot authenticate to network-restricted registry "
-            f"'{s.symbol}'; add one (az acr task credential add --login-server {server} "
+            f"'{s.label}'; add one (az acr task credential add --login-server {server} "
             "--use-identity [system], or the client ID of a user-assigned identity)",
             owner=task,
         )
@@ -613,14 +618,14 @@ def role_principal_type(s: Subject) -> Iterator[Outcome]:
             continue
         principal_type = assignment.attr("principal_type")
         if not principal_type.known:
-            what = f"principalType of '{assignment.symbol}'"
+            what = f"principalType of '{label(assignment)}'"
             yield s.undetermined("ACRT011", what, principal_type)
         elif not principal_type.is_("ServicePrincipal"):
             given = principal_type.text() or "not set"
             yield s.finding(
                 "ACRT011",
                 assignment.span,
-                f"role assignment '{assignment.symbol}' on registry '{s.symbol}' is for a "
+                f"role assignment '{label(assignment)}' on registry '{s.label}' is for a "
                 f"managed identity but principalType is {given}; set principalType "
                 "ServicePrincipal (avoids PrincipalNotFound during replication delay)",
                 owner=assignment,
@@ -698,3 +703,17 @@ def check(model: FileModel, *, strict: bool = False) -> list[Finding]:
     if strict:
         findings.extend(_undetermined_findings(undetermined))
     return sorted(findings, key=lambda f: (f.span.line, f.span.column, f.rule, f.resource))
+
+
+def label(owner: Registry | Consumer) -> str:
+    """How messages name a resource: its symbol, or for an ARM name expression the known name.
+
+    ARM has no symbols before languageVersion 2.0, so its "symbol" is the ``name`` expression,
+    e.g. ``[variables('registryName')]``; the evaluated name reads better when it is known.
+    """
+    if owner.symbol.startswith("["):
+        name = owner.name if isinstance(owner, Registry) else owner.attr("name")
+        text = name.text()
+        if text:
+            return text
+    return owner.symbol
