@@ -246,3 +246,13 @@ def test_records_status_query_and_body(local_azure: LocalAzure) -> None:
     assert [r.is_poll for r in local_azure.requests] == [False, True, True, False]
     local_azure.clear_requests()
     assert local_azure.requests == []
+
+
+def test_recorded_request_unpacks_as_the_contract_tuple() -> None:
+    """The documented shape is (method, path, api_version, json body)."""
+    recorded = RecordedRequest("PATCH", "/x", "2025-11-01", {"properties": {}}, 200)
+    method, path, api_version, body = recorded
+    assert (method, path, api_version, body) == ("PATCH", "/x", "2025-11-01", {"properties": {}})
+    assert recorded[0] == "PATCH"
+    assert recorded[3] == {"properties": {}}
+    assert len(recorded) == 4

@@ -23,7 +23,7 @@ import socket
 import ssl
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -77,6 +77,20 @@ class RecordedRequest:
     body: Any
     status: int | None
     query: Mapping[str, str] = field(factory=dict)
+
+    # The contract documents a request as "(method, path, api_version, json body)", so a
+    # recorded request also unpacks and indexes as that 4-tuple.
+    def _contract(self) -> tuple[str, str, str | None, Any]:
+        return (self.method, self.path, self.api_version, self.body)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._contract())
+
+    def __getitem__(self, index: int) -> Any:
+        return self._contract()[index]
+
+    def __len__(self) -> int:
+        return 4
 
     @property
     def is_poll(self) -> bool:
