@@ -463,7 +463,7 @@ resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' existing = {
   name: 'contosoacr'
 }
 resource tasks 'Microsoft.ContainerRegistry/registries/tasks@2025-03-01-preview' = [
-  for name in ['a', 'b']: {
+  for name in ['a', 'b', 'skipped']: if (name != 'skipped') {
     parent: acr
     name: name
     properties: { agentPoolName: name == 'a' ? 'pool' : null }

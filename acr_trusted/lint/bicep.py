@@ -536,7 +536,7 @@ def instances(evaluator: Evaluator, body_node: Any) -> list[tuple[Value, dict[st
 
     Consumers come from every item (each task of a loop is a task); registries from the first.
     """
-    node, _, loop = unwrap_body(body_node)
+    node, condition, loop = unwrap_body(body_node)
     first = instance(evaluator, body_node)
     if first is None:
         return []
@@ -548,7 +548,9 @@ def instances(evaluator: Evaluator, body_node: Any) -> list[tuple[Value, dict[st
     for index, item in enumerate(data[1:MAX_LOOP_ITEMS], start=1):
         env: dict[str, Value] = {}
         bind(env, loop.children[0], item, index)
-        out.append((evaluator.value(node, env), env, first[2]))
+        decided = ev.truthy(evaluator.value(condition, env)) if condition is not None else True
+        if decided is not False:
+            out.append((evaluator.value(node, env), env, decided is not True))
     return out
 
 
