@@ -21,6 +21,7 @@ from acr_trusted.lint.terraform_syntax import (
     Kind,
     Positions,
     parse_hcl_expression,
+    quoted,
 )
 
 
@@ -131,7 +132,7 @@ class _JsonConfig:
         value = node.value
         if isinstance(value, str) and templates and ("${" in value or "%{" in value):
             try:
-                return parse_hcl_expression(_hcl_string(value), self.span(node))
+                return parse_hcl_expression(quoted(value), self.span(node))
             except HclSyntaxError:
                 return Expr(Kind.OPAQUE, self.span(node), text)
         return Expr(Kind.LITERAL, self.span(node, fixable=True), text, value)
@@ -144,14 +145,3 @@ def _objects(node: JNode) -> tuple[JObject, ...]:
     if isinstance(node, JArray) and node.items and all(isinstance(i, JObject) for i in node.items):
         return tuple(i for i in node.items if isinstance(i, JObject))
     return ()
-
-
-def _hcl_string(value: str) -> str:
-    escaped = (
-        value.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
-    return f'"{escaped}"'

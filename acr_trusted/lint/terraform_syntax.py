@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 import re
+import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from acr_trusted.lint.model import Span
 
@@ -31,7 +32,22 @@ class Kind(str, enum.Enum):
     UNARY = "unary"  # value: operator, children: (operand,)
     TUPLE = "tuple"
     OBJECT = "object"  # keys: key expressions, children: values
-    OPAQUE = "opaque"  # for expressions, splats, directives: never evaluated
+    FOR = "for"  # value: ForClause, children: (collection, result[, condition]), keys: (key,)
+    SPLAT = "splat"  # children: (source, per-element traversal rooted at SPLAT_ITEM)
+    OPAQUE = "opaque"  # template directives, f(args...): never evaluated
+
+
+SPLAT_ITEM = "[*]"  # the name a splat's per-element traversal starts from (not an identifier)
+
+
+@frozen
+class ForClause:
+    """``for key_var, value_var in ...``; an object ``for`` has a key expression in ``keys``."""
+
+    key_var: str | None
+    value_var: str
+    grouped: bool = False  # `{for ... : k => v...}` collects values per key
+    conditional: bool = False  # an `if` clause is the last child
 
 
 @frozen
@@ -112,7 +128,7 @@ class Positions:
         return Span(self.path, line, column, end_line, end_column)
 
 
-_HEREDOC = re.compile(r"<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n(.*?)\r?\n?[ \t]*\1\s*\Z", re.S)
+_HEREDOC = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n((?:.*?\n)?)[ \t]*\2\s*\Z", re.S)
 _OPERATOR = re.compile(r"(==|!=|<=|>=|&&|\|\||[<>+\-*/%])\s*\Z")
 
 
@@ -166,6 +182,18 @@ def parse_hcl_expression(source: str, span: Span) -> Expr:
     if expr is None:
         raise HclSyntaxError(span.line, span.column, "invalid template")
     return _HclReader(positions, fixed=span).rebase(expr)
+
+
+def quoted(value: str) -> str:
+    """``value`` as an HCL quoted string whose template text is ``value`` itself."""
+    escaped = (
+        value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
+    return f'"{escaped}"'
 
 
 def _trees(node: Any) -> list[Any]:
@@ -278,7 +306,11 @@ class _HclReader:
         operator_node, right = _trees(term)[:2]
         match = _OPERATOR.search(str(operator_node.children[0]))
         operator = match.group(1) if match else "?"
-        return self._make(Kind.BINARY, node, operator, (self.expr(left), self.expr(right)))
+        # the parser's node runs on over the newline or comment after the right operand
+        start, end = self._bounds(node)[0], self._bounds(right)[1]
+        span = self.fixed or self.positions.span(start, end)
+        operands = (self.expr(left), self.expr(right))
+        return Expr(Kind.BINARY, span, self.positions.text[start:end], operator, operands)
 
     def _x_unary_op(self, node: Any) -> Expr:
         operator = str(node.children[0]).strip()
@@ -328,9 +360,25 @@ class _HclReader:
         return self._make(Kind.TEMPLATE, node, children=tuple(parts))
 
     def _heredoc(self, node: Any) -> Expr:
+        """A heredoc's lines up to the closing marker, with the last newline, as in HCL.
+
+        ``<<-`` removes the indentation common to every line. A heredoc is a template:
+        one with ``${...}`` or ``%{...}`` is parsed as a quoted string holding the same text.
+        """
         match = _HEREDOC.match(str(node.children[0]))
-        text = match.group(2) if match else ""
-        return self._make(Kind.LITERAL, node, text)
+        if match is None:
+            return self._make(Kind.OPAQUE, node)
+        content = match.group(3).replace("\r\n", "\n")
+        if match.group(1):
+            content = textwrap.dedent(content)
+        if "${" not in content and "%{" not in content:
+            return self._make(Kind.LITERAL, node, content)
+        span = self.fixed or self.span(node)
+        try:
+            template = parse_hcl_expression(quoted(content), span)
+        except HclSyntaxError:
+            return self._make(Kind.OPAQUE, node)
+        return evolve(template, text=self.source(node))
 
     _x_heredoc_template = _heredoc
     _x_heredoc_template_trim = _heredoc
@@ -362,10 +410,14 @@ class _HclReader:
             return self._make(Kind.OPAQUE, node)
         return self._make(Kind.CALL, node, "::".join(names), args)
 
+    def _short_index(self, node: Any) -> Expr:
+        number = int(str(node.children[-1]))
+        return Expr(Kind.LITERAL, self.fixed or self.span(node), str(number), number)
+
     def _x_index_expr_term(self, node: Any) -> Expr:
         target, index = _trees(node)[:2]
         if index.data == "short_index":  # a.0
-            key = self._make(Kind.LITERAL, index, int(str(index.children[-1])))
+            key = self._short_index(index)
         else:
             key = self.expr(_trees(index)[0])
         return self._make(Kind.INDEX, node, children=(self.expr(target), key))
@@ -374,3 +426,67 @@ class _HclReader:
         target, get_attr = _trees(node)[:2]
         name = self.name(_trees(get_attr)[0])
         return self._make(Kind.ATTR, node, name, (self.expr(target),))
+
+    def _step(self, base: Expr, step: Any, span: Span) -> Expr:
+        """``base.name`` or ``base[key]`` for one step of a splat's traversal."""
+        if step.data == "get_attr":
+            name = self.name(_trees(step)[0])
+            return Expr(Kind.ATTR, span, f"{base.text}.{name}", name, (base,))
+        if step.data == "short_index":
+            key = self._short_index(step)
+        else:
+            key = self.expr(_trees(step)[0])
+        return Expr(Kind.INDEX, span, f"{base.text}[{key.text}]", None, (base, key))
+
+    def _splat(self, node: Any, *, attributes_only: bool) -> Expr:
+        """``src[*].a.b``: the traversal after the splat is applied to each element.
+
+        The legacy attribute splat (``src.*.a[0]``) applies only its leading attribute steps
+        to each element; an index after them applies to the resulting list, as in HCL.
+        """
+        source, splat = _trees(node)[:2]
+        steps = _trees(splat)
+        span = self.fixed or self.span(node)
+        if attributes_only:
+            inner = next((i for i, s in enumerate(steps) if s.data != "get_attr"), len(steps))
+        else:
+            inner = len(steps)
+        each = Expr(Kind.NAME, span, SPLAT_ITEM, SPLAT_ITEM)
+        for step in steps[:inner]:
+            each = self._step(each, step, span)
+        target = self.expr(source)
+        text = f"{target.text}{'.*' if attributes_only else '[*]'}{each.text[len(SPLAT_ITEM) :]}"
+        result = Expr(Kind.SPLAT, span, text, None, (target, each))
+        for step in steps[inner:]:
+            result = self._step(result, step, span)
+        return result
+
+    def _x_full_splat_expr_term(self, node: Any) -> Expr:
+        return self._splat(node, attributes_only=False)
+
+    def _x_attr_splat_expr_term(self, node: Any) -> Expr:
+        return self._splat(node, attributes_only=True)
+
+    def _for(self, node: Any, *, is_object: bool) -> Expr:
+        from lark import Token
+
+        intro, *parts = _trees(node)
+        names = [self.name(t) for t in _trees(intro) if t.data == "identifier"]
+        collection = self.expr(_trees(intro)[-1])
+        condition = [self.expr(_trees(parts.pop())[0])] if parts[-1].data == "for_cond" else []
+        grouped = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+        clause = ForClause(
+            key_var=names[0] if len(names) == 2 else None,
+            value_var=names[-1],
+            grouped=grouped,
+            conditional=bool(condition),
+        )
+        exprs = [self.expr(p) for p in parts]
+        keys = (exprs.pop(0),) if is_object else ()
+        return self._make(Kind.FOR, node, clause, (collection, *exprs, *condition), keys)
+
+    def _x_for_tuple_expr(self, node: Any) -> Expr:
+        return self._for(node, is_object=False)
+
+    def _x_for_object_expr(self, node: Any) -> Expr:
+        return self._for(node, is_object=True)
