@@ -23,12 +23,20 @@ from attrs import evolve, frozen
 
 from acr_trusted.lint import evaluate as E
 from acr_trusted.lint.model import Origin, OriginKind, RegistryLink, Span, Value
-from acr_trusted.lint.terraform_syntax import Attribute, Block, Body, Expr, Kind
+from acr_trusted.lint.terraform_syntax import (
+    SPLAT_ITEM,
+    Attribute,
+    Block,
+    Body,
+    Expr,
+    ForClause,
+    Kind,
+)
 
 REGISTRY_TYPE = "microsoft.containerregistry/registries"
 _REGISTRY_ID = re.compile(r"/providers/microsoft\.containerregistry/registries/([^/\s\"'?]+)", re.I)
 _LOGIN_SERVER = re.compile(r"\b([a-z0-9][a-z0-9-]*\.azurecr\.(?:io|cn|us))\b", re.I)
-_MAX_INSTANCES = 32  # count/for_each expansions beyond this are read once, as conditional
+_MAX_INSTANCES = 32  # instances read per count/for_each; a larger for_each is uncertain
 
 
 @frozen
@@ -378,10 +386,91 @@ def _object(expr: Expr, scope: Scope, strict: bool) -> Value:
     members: dict[str, Value] = {}
     for key_expr, value_expr in zip(expr.keys, expr.children, strict=True):
         key = evaluate(key_expr, scope, strict=strict)
-        if key.text() is None:
+        text = _key_text(key)
+        if text is None:
             return Value.unknown(expr.text, expr.span, depends_on=key.depends_on)
-        members[str(key.value)] = evaluate(value_expr, scope, strict=strict)
+        members[text] = evaluate(value_expr, scope, strict=strict)
     return E.computed(members, list(members.values()), expression=expr.text, span=expr.span)
+
+
+def _key_text(key: Value) -> str | None:
+    """An object key as Terraform converts it: numbers and bools become strings."""
+    return E.to_string(key, span=None).text()
+
+
+def _elements(collection: Value) -> list[tuple[Any, Value]] | None:
+    """(key, element) pairs of a known list (by index) or map (by key, in lexical order)."""
+    data = collection.value
+    if isinstance(data, list):
+        pairs: list[tuple[Any, Any]] = list(enumerate(data))
+    elif isinstance(data, Mapping):
+        pairs = sorted(data.items())
+    else:
+        return None
+    return [(k, v if isinstance(v, Value) else Value.of(v)) for k, v in pairs]
+
+
+def _for(expr: Expr, scope: Scope, strict: bool) -> Value:
+    """``[for k, v in c : r if cond]`` / ``{for ... : k => v...}`` over a known collection."""
+    clause: ForClause = expr.value
+    collection = evaluate(expr.children[0], scope, strict=strict)
+    pairs = _elements(collection) if collection.known else None
+    if pairs is None:
+        if strict and collection.known:
+            raise E.EvaluationError(expr.text)  # iterating over null or a scalar fails
+        return E.unknown_from((collection,), expression=expr.text, span=expr.span)
+    result, condition = expr.children[1], expr.children[2] if clause.conditional else None
+    used: list[Value] = [collection]
+    items: list[Value] = []
+    members: dict[str, Any] = {}
+    for key, element in pairs:
+        inner = scope.bind(clause.value_var, element)
+        if clause.key_var is not None:
+            inner = inner.bind(clause.key_var, Value.of(key))
+        if condition is not None:
+            keep = evaluate(condition, inner, strict=strict)
+            used.append(keep)
+            if E.truthy(keep) is None:
+                return E.unknown_from(used, expression=expr.text, span=expr.span)
+            if not E.truthy(keep):
+                continue
+        item = evaluate(result, inner, strict=strict)
+        items.append(item)
+        if not expr.keys:
+            continue
+        name = evaluate(expr.keys[0], inner, strict=strict)
+        used.append(name)
+        text = _key_text(name)
+        if text is None or (text in members and not clause.grouped):
+            return E.unknown_from(used, expression=expr.text, span=expr.span)
+        if clause.grouped:
+            members.setdefault(text, []).append(item)
+        else:
+            members[text] = item
+    used.extend(items)
+    if not expr.keys:
+        return E.computed(items, used, expression=expr.text, span=expr.span)
+    if clause.grouped:
+        members = {
+            k: E.computed(v, v, expression=expr.text, span=expr.span) for k, v in members.items()
+        }
+    return E.computed(members, used, expression=expr.text, span=expr.span)
+
+
+def _splat(expr: Expr, scope: Scope, strict: bool) -> Value:
+    """``src[*].a``: the traversal for each element; null is ``[]``, another value ``[src]``."""
+    source = evaluate(expr.children[0], scope, strict=strict)
+    if not source.known:
+        return E.unknown_from((source,), expression=expr.text, span=expr.span)
+    data = source.value
+    if data is None:
+        elements: list[Value] = []
+    elif isinstance(data, list):
+        elements = [v if isinstance(v, Value) else Value.of(v) for v in data]
+    else:
+        elements = [source]
+    items = [evaluate(expr.children[1], scope.bind(SPLAT_ITEM, e), strict=strict) for e in elements]
+    return E.computed(items, [source, *items], expression=expr.text, span=expr.span)
 
 
 def _conditional(expr: Expr, scope: Scope, strict: bool) -> Value:
@@ -393,8 +482,10 @@ def _conditional(expr: Expr, scope: Scope, strict: bool) -> Value:
 def _unary(expr: Expr, scope: Scope, strict: bool) -> Value:
     operand = evaluate(expr.children[0], scope, strict=strict)
     if expr.value == "!":
-        return E.not_(operand, span=expr.span)
-    return E.arithmetic(Value.of(0), "-", operand, span=expr.span)
+        result = E.not_(operand, span=expr.span)
+    else:
+        result = E.arithmetic(Value.of(0), "-", operand, span=expr.span)
+    return evolve(result, expression=expr.text)
 
 
 def _binary(expr: Expr, scope: Scope, strict: bool) -> Value:
@@ -574,6 +665,8 @@ _HANDLERS: dict[Kind, Callable[[Expr, Scope, bool], Value]] = {
     Kind.ATTR: _traverse,
     Kind.INDEX: _traverse,
     Kind.CALL: _call,
+    Kind.FOR: _for,
+    Kind.SPLAT: _splat,
 }
 
 

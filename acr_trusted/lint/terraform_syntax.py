@@ -410,16 +410,16 @@ class _HclReader:
             return self._make(Kind.OPAQUE, node)
         return self._make(Kind.CALL, node, "::".join(names), args)
 
-    def _short_index(self, node: Any) -> Expr:
-        number = int(str(node.children[-1]))
-        return Expr(Kind.LITERAL, self.fixed or self.span(node), str(number), number)
+    def _index_key(self, node: Any) -> Expr:
+        """The key of ``[key]``, or the number of ``.0``."""
+        if node.data == "short_index":
+            number = int(str(node.children[-1]))
+            return Expr(Kind.LITERAL, self.fixed or self.span(node), str(number), number)
+        return self.expr(_trees(node)[0])
 
     def _x_index_expr_term(self, node: Any) -> Expr:
         target, index = _trees(node)[:2]
-        if index.data == "short_index":  # a.0
-            key = self._short_index(index)
-        else:
-            key = self.expr(_trees(index)[0])
+        key = self._index_key(index)
         return self._make(Kind.INDEX, node, children=(self.expr(target), key))
 
     def _x_get_attr_expr_term(self, node: Any) -> Expr:
@@ -432,10 +432,7 @@ class _HclReader:
         if step.data == "get_attr":
             name = self.name(_trees(step)[0])
             return Expr(Kind.ATTR, span, f"{base.text}.{name}", name, (base,))
-        if step.data == "short_index":
-            key = self._short_index(step)
-        else:
-            key = self.expr(_trees(step)[0])
+        key = self._index_key(step)
         return Expr(Kind.INDEX, span, f"{base.text}[{key.text}]", None, (base, key))
 
     def _splat(self, node: Any, *, attributes_only: bool) -> Expr:
