@@ -87,11 +87,26 @@ class _JsonConfig:
             return []
         if depth == 0:
             body = self.body(node, templates=block_type != "variable")
+            if block_type == "variable":
+                body = self._typed(body)
             return [Block(block_type, labels, body, self._header(header))]
         out = []
         for key, child in node.items():
             out.extend(self.labelled(block_type, child, (*labels, key), depth - 1, child))
         return out
+
+    @staticmethod
+    def _typed(body: Body) -> Body:
+        """A variable's ``type`` is a type expression written in a string: parse it."""
+        attribute = body.attributes.get("type")
+        if attribute is None or not isinstance(attribute.expr.value, str):
+            return body
+        try:
+            type_expr = parse_hcl_expression(attribute.expr.value, attribute.expr.span)
+        except HclSyntaxError:
+            return body
+        typed = Attribute("type", type_expr, attribute.span)
+        return Body({**body.attributes, "type": typed}, body.blocks)
 
     def _header(self, node: JNode) -> Span:
         line, column = self.positions.line_col(node.start)
