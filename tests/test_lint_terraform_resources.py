@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from acr_trusted.lint.model import (
-    ConsumerKind,
-    consumers_of,
-    posture_of,
-)
+import pytest
+
+from acr_trusted.catalog import find_role
+from acr_trusted.lint.model import Consumer, ConsumerKind, consumers_of, posture_of
 from tests.terraform_helpers import (
     ACR_HEAD,
     FIXTURES,
@@ -271,3 +270,414 @@ SCRIPT
     assert acr.get(P.SKU).value == "Standard"
     assert acr.get(P.BYPASS_OPTIONS).value == "None"
     assert [c.kind for c in consumers_of(model, acr)] == [ConsumerKind.REGISTRY_PATCH]
+
+
+AZAPI_ACR = """
+resource "azapi_resource" "acr" {
+  type = "Microsoft.ContainerRegistry/registries@2025-05-01-preview"
+  name = "azacr"
+  body = {
+    sku        = { name = "Premium" }
+    properties = { publicNetworkAccess = "Disabled" }
+  }
+}
+resource "azurerm_user_assigned_identity" "pull" {
+  name = "pull"
+}
+"""
+
+
+def consumers_by_symbol(tmp_path: Path, text: str) -> dict[str, Consumer]:
+    model = load_files(tmp_path, {"main.tf": AZAPI_ACR + text})
+    assert model.errors == ()
+    acr = registry(model, "azapi_resource.acr")
+    return {c.symbol: c for c in consumers_of(model, acr)}
+
+
+def test_azapi_container_group_credentials(tmp_path: Path) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+resource "azapi_resource" "uami" {
+  type      = "Microsoft.ContainerInstance/containerGroups@2023-05-01"
+  name      = "uami"
+  parent_id = "rg"
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.pull.id]
+  }
+  body = {
+    properties = {
+      imageRegistryCredentials = [{
+        server   = azapi_resource.acr.output.properties.loginServer
+        identity = azurerm_user_assigned_identity.pull.id
+      }]
+    }
+  }
+}
+resource "azapi_resource" "system" {
+  type      = "Microsoft.ContainerInstance/containerGroups@2023-05-01"
+  name      = "system"
+  parent_id = "rg"
+  body = jsonencode({
+    identity = { type = "SystemAssigned" }
+    properties = {
+      imageRegistryCredentials = [{ server = "azacr.azurecr.io", identity = "[system]" }]
+    }
+  })
+}
+resource "azapi_resource" "admin" {
+  type      = "Microsoft.ContainerInstance/containerGroups@2023-05-01"
+  name      = "admin"
+  parent_id = "rg"
+  body = <<JSON
+{"properties": {"imageRegistryCredentials": [
+  {"server": "AZACR.azurecr.io", "username": "azacr", "password": "not-a-secret"}
+]}}
+JSON
+}
+resource "azapi_resource" "elsewhere" {
+  type      = "Microsoft.ContainerInstance/containerGroups@2023-05-01"
+  name      = "elsewhere"
+  parent_id = "rg"
+  body = {
+    properties = { imageRegistryCredentials = [{ server = "other.azurecr.io", identity = "x" }] }
+  }
+}
+""",
+    )
+    identities = {
+        symbol: c.attr("identity").value
+        for symbol, c in found.items()
+        if c.kind is ConsumerKind.CONTAINER_GROUP
+    }
+    assert identities == {
+        "azapi_resource.uami": "user-assigned",
+        "azapi_resource.system": "system-assigned",
+        "azapi_resource.admin": "admin-credentials",
+    }
+    assert found["azapi_resource.uami"].link.symbol == "azapi_resource.acr"
+    assert found["azapi_resource.system"].link.login_server == "azacr.azurecr.io"
+
+
+@pytest.mark.parametrize(
+    ("credential", "group", "expected"),
+    [
+        ('{ server = "azacr.azurecr.io", identity = var.id }', "UserAssigned", "user-assigned"),
+        ('{ server = "azacr.azurecr.io", identity = var.id }', "SystemAssigned", "system-assigned"),
+        (
+            '{ server = "azacr.azurecr.io", identity = var.id }',
+            "SystemAssigned, UserAssigned",
+            None,
+        ),
+        ('{ server = "azacr.azurecr.io" }', "SystemAssigned", "none"),
+        ('{ server = "azacr.azurecr.io", username = var.user }', "None", None),
+    ],
+)
+def test_azapi_container_group_identity_from_the_group(
+    tmp_path: Path, credential: str, group: str, expected: str | None
+) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        f"""
+variable "id" {{}}
+variable "user" {{}}
+resource "azapi_resource" "aci" {{
+  type      = "Microsoft.ContainerInstance/containerGroups@2023-05-01"
+  name      = "aci"
+  parent_id = "rg"
+  identity {{
+    type = "{group}"
+  }}
+  body = {{ properties = {{ imageRegistryCredentials = [{credential}] }} }}
+}}
+""",
+    )
+    identity = found["azapi_resource.aci"].attr("identity")
+    assert identity.value == expected
+    assert identity.known is (expected is not None)
+
+
+def test_azapi_container_group_without_credentials_is_not_a_consumer(tmp_path: Path) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+resource "azapi_resource" "public" {
+  type      = "Microsoft.ContainerInstance/containerGroups@2023-05-01"
+  name      = "public"
+  parent_id = "rg"
+  body      = { properties = { containers = [] } }
+}
+""",
+    )
+    assert found == {}
+
+
+def test_azapi_role_assignments(tmp_path: Path) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+data "azurerm_subscription" "s" {}
+locals {
+  defs = "${data.azurerm_subscription.s.id}/providers/Microsoft.Authorization/roleDefinitions"
+  push = "/providers/Microsoft.Authorization/roleDefinitions/8311e382-0749-4cb8-b61a-304f252e45ec"
+}
+resource "azapi_resource" "pull" {
+  type      = "Microsoft.Authorization/roleAssignments@2022-04-01"
+  name      = "00000000-0000-0000-0000-000000000001"
+  parent_id = azapi_resource.acr.id
+  body = {
+    properties = {
+      roleDefinitionId = "${local.defs}/7F951DDA-4ED3-4680-A7CA-43FE172D538D"
+      principalId      = azurerm_user_assigned_identity.pull.principal_id
+      principalType    = "ServicePrincipal"
+    }
+  }
+}
+resource "azapi_resource" "user" {
+  type      = "Microsoft.Authorization/roleAssignments@2022-04-01"
+  name      = "00000000-0000-0000-0000-000000000002"
+  parent_id = "/subscriptions/s/providers/Microsoft.ContainerRegistry/registries/azacr"
+  body = jsonencode({
+    properties = {
+      roleDefinitionId = local.push
+      principalId      = "11111111-1111-1111-1111-111111111111"
+    }
+  })
+}
+resource "azapi_resource" "elsewhere" {
+  type      = "Microsoft.Authorization/roleAssignments@2022-04-01"
+  name      = "00000000-0000-0000-0000-000000000003"
+  parent_id = azurerm_storage_account.logs.id
+  body      = { properties = { roleDefinitionId = "x", principalId = "y" } }
+}
+""",
+    )
+    assert set(found) == {"azapi_resource.pull", "azapi_resource.user"}
+    pull = found["azapi_resource.pull"]
+    assert pull.kind is ConsumerKind.ROLE_ASSIGNMENT
+    assert pull.attr("role").value == "7f951dda-4ed3-4680-a7ca-43fe172d538d"  # AcrPull
+    assert find_role(str(pull.attr("role").value)) == find_role("AcrPull")
+    assert pull.attr("principal_type").value == "ServicePrincipal"
+    assert pull.attr("principal_is_managed_identity").value is True
+    user = found["azapi_resource.user"]
+    assert find_role(str(user.attr("role").value)) == find_role("AcrPush")
+    assert user.attr("principal_is_managed_identity").value is False
+    assert user.attr("principal_type").value is None  # not set
+
+
+def test_role_definition_guid_read_from_an_interpolated_azurerm_id(tmp_path: Path) -> None:
+    model = load_files(
+        tmp_path,
+        {
+            "main.tf": ACR_HEAD
+            + '  sku = "Premium"\n}\n'
+            + """
+locals {
+  defs = "/providers/Microsoft.Authorization/roleDefinitions"
+}
+resource "azurerm_role_assignment" "push" {
+  scope              = azurerm_container_registry.acr.id
+  role_definition_id = "${data.x.s.id}${local.defs}/8311E382-0749-4CB8-B61A-304F252E45EC"
+  principal_id       = azurerm_kubernetes_cluster.aks.kubelet_identity[0].object_id
+}
+"""
+        },
+    )
+    (push,) = consumers_of(model, registry(model, "azurerm_container_registry.acr"))
+    assert push.attr("role").value == "8311e382-0749-4cb8-b61a-304f252e45ec"
+    assert push.attr("principal_is_managed_identity").value is True
+
+
+# -- more consumer shapes ---------------------------------------------------------------------
+
+
+def test_task_on_an_agent_pool_with_a_user_assigned_identity(tmp_path: Path) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+resource "azurerm_container_registry_task" "t" {
+  name                  = "t"
+  container_registry_id = azapi_resource.acr.id
+  agent_pool_name       = "pool"
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.pull.id]
+  }
+  registry_credential {
+    custom {
+      login_server = "azacr.azurecr.io"
+      username     = "u"
+      password     = var.secret
+    }
+  }
+}
+""",
+    )
+    task = found["azurerm_container_registry_task.t"]
+    assert task.attr("identity").value == "user-assigned"
+    assert task.attr("agent_pool").value == "pool"
+    assert task.attr("custom_registries").value == [
+        {"login_server": "azacr.azurecr.io", "identity": None}
+    ]
+    assert task.attr("name").value == "t"
+
+
+def test_private_endpoint_connections(tmp_path: Path) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+variable "kinds" {}
+resource "azurerm_private_endpoint" "unknown_kind" {
+  private_service_connection {
+    private_connection_resource_id = azapi_resource.acr.id
+    subresource_names              = var.kinds
+  }
+}
+resource "azurerm_private_endpoint" "dynamic" {
+  dynamic "private_service_connection" {
+    for_each = ["registry"]
+    content {
+      private_connection_resource_id = azapi_resource.acr.id
+      subresource_names              = [private_service_connection.value]
+    }
+  }
+}
+resource "azapi_resource" "pe" {
+  type      = "Microsoft.Network/privateEndpoints@2023-04-01"
+  name      = "pe"
+  parent_id = "rg"
+  body = {
+    properties = {
+      privateLinkServiceConnections = [{
+        name       = "acr"
+        properties = { privateLinkServiceId = azapi_resource.acr.id, groupIds = ["registry"] }
+      }]
+    }
+  }
+}
+""",
+    )
+    assert {s: c.kind for s, c in found.items()} == {
+        "azurerm_private_endpoint.unknown_kind": ConsumerKind.PRIVATE_ENDPOINT,
+        "azurerm_private_endpoint.dynamic": ConsumerKind.PRIVATE_ENDPOINT,
+        "azapi_resource.pe": ConsumerKind.PRIVATE_ENDPOINT,
+    }
+
+
+def test_web_app_settings_and_function_app(tmp_path: Path) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+resource "azurerm_windows_function_app" "fn" {
+  app_settings = {
+    DOCKER_REGISTRY_SERVER_URL   = "https://azacr.azurecr.io"
+    WEBSITE_PULL_IMAGE_OVER_VNET = "false"
+  }
+  site_config {}
+}
+resource "azurerm_linux_web_app" "public_image" {
+  site_config {
+    application_stack {
+      docker_image_name   = "nginx:latest"
+      docker_registry_url = "https://index.docker.io"
+    }
+  }
+}
+""",
+    )
+    assert set(found) == {"azurerm_windows_function_app.fn"}
+    fn = found["azurerm_windows_function_app.fn"]
+    assert fn.kind is ConsumerKind.WEB_APP
+    assert fn.attr("vnet_image_pull").value is False
+    assert fn.attr("uses_managed_identity").value is False
+
+
+@pytest.mark.parametrize(
+    ("resource", "linked"),
+    [
+        (
+            """resource "terraform_data" "bypass" {
+  provisioner "local-exec" {
+    command = "az acr update --name azacr --set networkRuleBypassAllowedForTasks=true"
+  }
+}""",
+            True,
+        ),
+        (
+            """resource "azurerm_resource_deployment_script_azure_power_shell" "bypass" {
+  script_content = <<-EOT
+    az resource update --ids ${azapi_resource.acr.id} `
+      --set properties.networkRuleBypassAllowedForTasks=true
+  EOT
+}""",
+            True,
+        ),
+        (
+            """resource "azapi_resource" "script" {
+  type = "Microsoft.Resources/deploymentScripts@2023-08-01"
+  name = "s"
+  body = {
+    properties = {
+      scriptContent = "az acr update -n azacr --set networkRuleBypassAllowedForTasks=true"
+    }
+  }
+}""",
+            True,
+        ),
+        (
+            """resource "null_resource" "other" {
+  provisioner "local-exec" {
+    command = "az acr update --name azacr --admin-enabled false"
+  }
+}""",
+            False,
+        ),
+    ],
+)
+def test_scripts_that_allow_the_tasks_bypass(tmp_path: Path, resource: str, linked: bool) -> None:
+    found = consumers_by_symbol(tmp_path, resource)
+    patches = [c for c in found.values() if c.kind is ConsumerKind.REGISTRY_PATCH]
+    assert bool(patches) is linked
+    for patch in patches:
+        assert patch.attr("source").value == "deployment-script"
+        assert patch.attr("properties").value[P.TASKS_BYPASS.value].value is True
+
+
+def test_azapi_update_resource_links_by_reference(tmp_path: Path) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+resource "azapi_update_resource" "tasks" {
+  type        = "Microsoft.ContainerRegistry/registries@2025-05-01-preview"
+  resource_id = azapi_resource.acr.id
+  body        = { properties = { networkRuleBypassAllowedForTasks = true } }
+}
+""",
+    )
+    patch = found["azapi_update_resource.tasks"]
+    assert patch.link.symbol == "azapi_resource.acr"
+    assert patch.attr("properties").value[P.TASKS_BYPASS.value].value is True
+
+
+def test_dynamic_ip_rules_over_an_unknown_collection_may_be_empty(tmp_path: Path) -> None:
+    r = registry_with(
+        tmp_path,
+        """  sku = "Premium"
+  network_rule_set {
+    default_action = "Deny"
+    dynamic "ip_rule" {
+      for_each = var.ranges
+      content {
+        action   = "Allow"
+        ip_range = ip_rule.value
+      }
+    }
+  }
+""",
+        extra='variable "ranges" {}\n',
+    )
+    rules = r.get(P.IP_RULES)
+    assert not rules.known
+    assert [] in [v.value for v in rules.possible()]
+    assert r.get(P.DEFAULT_ACTION).value == "Deny"

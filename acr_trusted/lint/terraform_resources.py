@@ -55,6 +55,9 @@ _MANAGED_IDENTITY = re.compile(
     r"azurerm_user_assigned_identity\.[\w-]+(\[[^\]]*\])?\.principal_id"
     r"|identity(\[0\]|\.0)\.principal_id|kubelet_identity(\[0\]|\.0)\.object_id"
 )
+_ROLE_GUID = re.compile(  # a role definition id ends with the role's GUID
+    r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})[\"']?\s*\Z", re.I
+)
 _NAME_OPTION = re.compile(r"(?:--name|-n)\s+[\"']?([A-Za-z0-9]{5,50})\b")
 _WEB_APPS = frozenset(
     {
@@ -430,7 +433,7 @@ class _Reader:
         if role is None or (role.known and role.value is None):
             role = self.value(body, "role_definition_id", scope) or role
         attributes = {
-            "role": role or ABSENT,
+            "role": _role(role) if role else ABSENT,
             "principal_type": self.value(body, "principal_type", scope) or ABSENT,
             "principal_is_managed_identity": _managed_identity(body.expr("principal_id"), scope),
         }
@@ -524,15 +527,17 @@ class _Reader:
         }
         self.add_consumer(ConsumerKind.REGISTRY_PATCH, block, link, attributes)
 
+    def azapi_identity_type(self, block: Block, scope: Scope, body: Value) -> Value | None:
+        """The resource's managed identity type: its ``identity`` block, else the body's."""
+        identity_blocks = expand(block.body, "identity", scope)
+        if identity_blocks:
+            return self.value(identity_blocks[0][0], "type", identity_blocks[0][1])
+        return _dig(body, ("identity", "type"))
+
     def azapi_task(self, block: Block, scope: Scope, conditional: bool) -> None:
         body, _ = self.azapi_body(block, scope)
         link = link_of(block.body.expr("parent_id"), scope)
-        identity_blocks = expand(block.body, "identity", scope)
-        identity = (
-            self.value(identity_blocks[0][0], "type", identity_blocks[0][1])
-            if identity_blocks
-            else _dig(body, ("identity", "type"))
-        )
+        identity = self.azapi_identity_type(block, scope, body)
         customs = _dig(body, ("properties", "credentials", "customRegistries"))
         registries: list[dict[str, Any]] = []
         if customs is not None and customs.known and isinstance(customs.value, Mapping):
@@ -567,6 +572,51 @@ class _Reader:
             target = _expr_path(connection, ("properties", "privateLinkServiceId"))
             self.add_consumer(ConsumerKind.PRIVATE_ENDPOINT, block, link_of(target, scope), {})
 
+    def azapi_container_group(self, block: Block, scope: Scope, conditional: bool) -> None:
+        """One consumer per ``imageRegistryCredentials`` entry, as for ARM container groups."""
+        body, body_expr = self.azapi_body(block, scope)
+        credentials = _dig(body, ("properties", "imageRegistryCredentials"))
+        if credentials is None or not credentials.known or not isinstance(credentials.value, list):
+            return
+        written = _expr_path(body_expr, ("properties", "imageRegistryCredentials"))
+        entries = written.children if written is not None and written.kind is Kind.TUPLE else ()
+        group = self.azapi_identity_type(block, scope, body)
+        for index, item in enumerate(credentials.value):
+            credential = item if isinstance(item, Value) else Value.of(item)
+            entry = entries[index] if index < len(entries) else None
+            server = _expr_path(entry, ("server",))
+            if server is not None:
+                link = link_of(server, scope)
+            else:
+                link = link_from_text((_dig(credential, ("server",)) or ABSENT).text())
+            identity = _aci_identity(credential, _expr_path(entry, ("identity",)), group)
+            attributes = {"identity": evolve(identity, span=self.span(block.span))}
+            self.add_consumer(ConsumerKind.CONTAINER_GROUP, block, link, attributes)
+
+    def azapi_role_assignment(self, block: Block, scope: Scope, conditional: bool) -> None:
+        """A role assignment whose ``parent_id`` (its scope) is a registry."""
+        body, body_expr = self.azapi_body(block, scope)
+        link = link_of(block.body.expr("parent_id"), scope)
+        at = body_expr.span if body_expr is not None else block.span
+        definition = _dig(body, ("properties", "roleDefinitionId"))
+        principal_type = _dig(body, ("properties", "principalType"))
+        principal = _expr_path(body_expr, ("properties", "principalId"))
+        if principal is not None:
+            is_identity = _managed_identity(principal, scope)
+        else:  # a JSON string body: a principal id written out is not recognisable
+            written = _dig(body, ("properties", "principalId"))
+            is_identity = (
+                Value.of(False, at, origin=E.COMPUTED)
+                if written is not None and written.known
+                else Value.unknown("principalId", at)
+            )
+        attributes = {
+            "role": _role(self.anchored(definition, at)) if definition else ABSENT,
+            "principal_type": self.anchored(principal_type, at) if principal_type else ABSENT,
+            "principal_is_managed_identity": is_identity,
+        }
+        self.add_consumer(ConsumerKind.ROLE_ASSIGNMENT, block, link, attributes)
+
     def azapi_script(self, block: Block, scope: Scope, conditional: bool) -> None:
         script = _expr_path(block.body.expr("body"), ("properties", "scriptContent"))
         if script is not None:
@@ -593,6 +643,8 @@ _AZAPI_READERS: dict[str, Reader] = {
     f"{REGISTRY_TYPE}/agentpools": _Reader.azapi_agent_pool,
     "microsoft.network/privateendpoints": _Reader.azapi_private_endpoint,
     "microsoft.resources/deploymentscripts": _Reader.azapi_script,
+    "microsoft.containerinstance/containergroups": _Reader.azapi_container_group,
+    "microsoft.authorization/roleassignments": _Reader.azapi_role_assignment,
 }
 
 
@@ -643,6 +695,47 @@ def _managed_identity(expr: Expr | None, scope: Scope) -> Value:
     if value.known or not value.depends_on:  # a literal id, or another resource's attribute
         return Value.of(False, expr.span, expression=expr.text, origin=E.COMPUTED)
     return Value.unknown(expr.text, expr.span, depends_on=value.depends_on)
+
+
+def _aci_identity(credential: Value, identity_expr: Expr | None, group: Value | None) -> Value:
+    """How a container group authenticates to one registry (an ``imageRegistryCredentials`` entry).
+
+    ``identity`` is a user-assigned identity's resource id, or ``[system]``; when it cannot be
+    read, the group's own identity type says which kind it can be.
+    """
+    username = _dig(credential, ("username",))
+    identity = _dig(credential, ("identity",))
+    if username is not None and not username.known:
+        return Value.unknown(username.expression or "imageRegistryCredentials.username")
+    if username is not None and username.value is not None:
+        return Value.of(IdentityUse.ADMIN_CREDENTIALS.value)
+    if identity is None or (identity.known and identity.value is None):
+        return Value.of(IdentityUse.NONE.value)
+    text = (identity.text() or (identity_expr.text if identity_expr else "") or "").lower()
+    kind = (group.text() or "").lower().replace(" ", "") if group is not None else ""
+    if "userassignedidentities" in text or "azurerm_user_assigned_identity." in text:
+        return Value.of(IdentityUse.USER_ASSIGNED.value)
+    if text in ("[system]", "system"):
+        return Value.of(IdentityUse.SYSTEM_ASSIGNED.value)
+    if "userassigned" in kind and "systemassigned" not in kind:
+        return Value.of(IdentityUse.USER_ASSIGNED.value)
+    if "systemassigned" in kind and "userassigned" not in kind:
+        return Value.of(IdentityUse.SYSTEM_ASSIGNED.value)
+    return Value.unknown(identity.expression or "imageRegistryCredentials.identity")
+
+
+def _role(definition: Value) -> Value:
+    """A role definition id; its GUID when only the GUID can be read from the expression.
+
+    ``"${data.azurerm_subscription.current.id}/providers/.../roleDefinitions/<guid>"`` is
+    unknown as a value, but its text ends with the role's GUID.
+    """
+    if definition.known:
+        return definition
+    match = _ROLE_GUID.search(definition.expression or "")
+    if match is None:
+        return definition
+    return Value.of(match.group(1).lower(), definition.span, origin=E.COMPUTED)
 
 
 def _dig(value: Value, path: Sequence[str]) -> Value | None:
