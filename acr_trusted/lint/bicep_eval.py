@@ -259,7 +259,7 @@ class Evaluator:
         if token.type == "NAME":
             return self.name(str(token), token, env)
         if token.type == "INT":
-            return Value.of(int(token), self._span(token, True), expression=str(token))
+            return Value.of(int(token.value), self._span(token, True), expression=str(token))
         return Value.unknown(str(token), self._span(token))
 
     def _string(self, token: Any, env: Mapping[str, Value]) -> Value:

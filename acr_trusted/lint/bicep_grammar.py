@@ -39,8 +39,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from acr_trusted.lint.bicep_lalr import Node, NotHandled, Parser, Tables, from_lark
+
 if TYPE_CHECKING:
-    from lark import Lark, Token, Tree
+    from lark import Lark
 
 
 def _string_pattern(depth: int) -> str:
@@ -239,12 +241,28 @@ _CLOSERS = {"RPAR", "RSQB", "RBRACE"}
 _CONTINUATION = re.compile(r"(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*(?:\?|:(?!:)|&&|\|)")
 
 
-class NewlineFilter:
-    """Lark post-lexer: drop the newlines Bicep ignores.
+def newline_passes(kind: str, text: str, end: int, brackets: list[str]) -> bool:
+    """Whether a token of type ``kind`` ending at ``end`` reaches the parser.
 
     Inside parentheses every newline is whitespace; elsewhere a newline followed by ``?``,
     ``:``, ``&&``, ``||``, ``??`` or ``|`` (a union type) continues the previous line.
     Newlines the grammar must see (statement, property and item separators) pass through.
+    ``brackets`` is the stack of open brackets, kept up to date here.
+    """
+    if kind == "_NL":
+        if brackets and brackets[-1] == "LPAR":
+            return False
+        return _CONTINUATION.match(text, end) is None
+    if kind in _OPENERS:
+        brackets.append(kind)
+    elif kind in _CLOSERS and brackets:
+        brackets.pop()
+    return True
+
+
+class NewlineFilter:
+    """Lark post-lexer: drop the newlines Bicep ignores (see :func:`newline_passes`).
+
     The look-ahead reads the source text (``text``, set by :func:`parse`) rather than the next
     token, because Lark's contextual lexer must lex each token in the parser state it follows.
     """
@@ -255,19 +273,10 @@ class NewlineFilter:
         self.text = ""
 
     def process(self, stream: Iterator[Any]) -> Iterator[Any]:
-        stack: list[str] = []
+        brackets: list[str] = []
         for token in stream:
-            kind = token.type
-            if kind == "_NL":
-                if stack and stack[-1] == "LPAR":
-                    continue
-                if _CONTINUATION.match(self.text, token.end_pos):
-                    continue
-            elif kind in _OPENERS:
-                stack.append(kind)
-            elif kind in _CLOSERS and stack:
-                stack.pop()
-            yield token
+            if newline_passes(token.type, self.text, token.end_pos, brackets):
+                yield token
 
 
 _OPTIONS: dict[str, Any] = {
@@ -365,17 +374,26 @@ def _int_keys(pairs: list[tuple[str, Any]]) -> dict[Any, Any]:
     return {int(k) if k.isdigit() else k: v for k, v in pairs}
 
 
-def _load_tables(postlex: NewlineFilter) -> Lark | None:
-    """The parser from :data:`TABLES`, or ``None`` when they are missing or do not match."""
+@lru_cache(maxsize=2)
+def _document(path: Path) -> dict[str, Any] | None:
+    """The generated tables at ``path`` when they were made from :data:`GRAMMAR`."""
     import json
 
-    import lark
-
     try:
-        document = json.loads(TABLES.read_text(encoding="utf-8"), object_pairs_hook=_int_keys)
+        document = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_int_keys)
     except (OSError, ValueError):
         return None
-    if document.get("grammar") != grammar_digest() or document.get("lark") != lark.__version__:
+    if not isinstance(document, dict) or document.get("grammar") != grammar_digest():
+        return None
+    return document
+
+
+def _load_tables(postlex: NewlineFilter) -> Lark | None:
+    """Lark's parser from :data:`TABLES`, or ``None`` when they are missing or do not match."""
+    import lark
+
+    document = _document(TABLES)
+    if document is None or document.get("lark") != lark.__version__:
         return None
     loaded: Lark = lark.Lark._load_from_dict(  # type: ignore[no-untyped-call]
         document["data"], document["memo"], postlex=postlex, propagate_positions=True
@@ -417,19 +435,41 @@ def _parser() -> tuple[Lark, NewlineFilter]:
     return _load_tables(newlines) or build_parser(newlines), newlines
 
 
+@lru_cache(maxsize=1)
+def _fast_parser() -> Parser | None:
+    """The driver over :data:`TABLES` (any Lark version made them), or ``None`` without them."""
+    document = _document(TABLES)
+    if document is None:
+        return None
+    try:
+        tables = Tables(document)
+    except (KeyError, TypeError, ValueError, IndexError, re.error):
+        return None
+    return Parser(tables, newline_passes)
+
+
 _LOCK = threading.Lock()
 
 
-def parse(text: str, start: str = "start") -> Tree[Token]:
+def parse(text: str, start: str = "start", offset: int = 0) -> Node:
     """Parse Bicep ``text`` (a whole file, or one interpolation hole with ``start="hole"``).
 
-    The parser is made once per process, from :data:`TABLES` (or built, see there). Raises Lark's
+    Offsets in the tree are shifted by ``offset`` (a hole's place in its file). Text is parsed
+    by :mod:`acr_trusted.lint.bicep_lalr`; what it does not handle -- every syntax error -- by
+    Lark, made once per process from :data:`TABLES` (or built, see there), which raises its
     exceptions (``UnexpectedInput`` subclasses) for text that is not Bicep.
     """
+    fast = _fast_parser()
+    if fast is not None:
+        try:
+            tree: Node = fast.parse(text, start, offset)
+            return tree
+        except NotHandled:
+            pass
     built, newlines = _parser()
     with _LOCK:
         newlines.text = text
-        return built.parse(text, start=start)
+        return from_lark(built.parse(text, start=start), offset)  # type: ignore[no-any-return]
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,10 @@ from attrs import define, field, frozen
 from acr_trusted.lint.model import ParseError, Span
 
 if TYPE_CHECKING:
-    from lark import Token, Tree
+    from acr_trusted.lint.bicep_lalr import Node, Token
+
+
+_NEWLINE = re.compile("\n")
 
 
 class SourceFile:
@@ -30,7 +34,8 @@ class SourceFile:
         self.text = text
         self.display = display
         self._starts = [0]
-        self._starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+        self._starts.extend(found.end() for found in _NEWLINE.finditer(text))
+        self.holes: dict[int, Node | ParseError] = {}  # parse_hole's, by file offset
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset)
@@ -44,23 +49,21 @@ class SourceFile:
             return Span(self.display, line, column, end_line, end_column, start, end)
         return Span(self.display, line, column, end_line, end_column)
 
-    def span_of(self, node: Tree[Token] | Token, *, literal: bool = False) -> Span:
+    def span_of(self, node: Node | Token, *, literal: bool = False) -> Span:
         start, end = bounds(node)
         return self.span(start, end, literal=literal)
 
-    def source(self, node: Tree[Token] | Token) -> str:
+    def source(self, node: Node | Token) -> str:
         start, end = bounds(node)
         return self.text[start:end]
 
 
 def bounds(node: Any) -> tuple[int, int]:
-    """Start and end offsets of a Lark tree or token."""
-    if hasattr(node, "meta"):
-        meta = node.meta
-        if getattr(meta, "empty", True):
-            return 0, 0
-        return int(meta.start_pos), int(meta.end_pos)
-    return int(node.start_pos), int(node.end_pos)
+    """Start and end offsets of a node or token ((0, 0) for a node that covers no text)."""
+    start = node.start_pos
+    if start is None:
+        return 0, 0
+    return int(start), int(node.end_pos)
 
 
 @frozen
@@ -117,45 +120,33 @@ class BicepSyntaxError(Exception):
         self.error = error
 
 
-_TREES: OrderedDict[str, Any] = OrderedDict()
-_TREE_CACHE_SIZE = 64
+_TEMPLATES: OrderedDict[tuple[str, str], Template | ParseError] = OrderedDict()
+_TEMPLATE_CACHE_SIZE = 64
 
 
-def parse_tree(text: str, display: str) -> Tree[Token]:
-    """Parse a whole file (cached by content); raises :class:`BicepSyntaxError`."""
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    cached = _TREES.get(key)
-    if cached is not None:
-        _TREES.move_to_end(key)
-        return cached  # type: ignore[no-any-return]
-    tree = _parse(text, "start", SourceFile(text, display))
-    _TREES[key] = tree
-    if len(_TREES) > _TREE_CACHE_SIZE:
-        _TREES.popitem(last=False)
-    return tree
-
-
-def _parse(text: str, start: str, source: SourceFile) -> Tree[Token]:
-    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
+def _parse(text: str, start: str, source: SourceFile, offset: int = 0) -> Node:
     from acr_trusted.lint.bicep_grammar import parse
 
     try:
-        return parse(text, start)
-    except UnexpectedInput as error:
-        offset = max(0, min(len(text), getattr(error, "pos_in_stream", 0) or 0))
+        return parse(text, start, offset)
+    except RecursionError:
+        span = source.span(0, 1)
+        raise BicepSyntaxError(ParseError(span, "expression nested too deeply")) from None
+    except Exception as error:  # Lark's exceptions: Lark is imported only for a syntax error
+        from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+        if not isinstance(error, UnexpectedInput):
+            raise
+        at = max(0, min(len(text), getattr(error, "pos_in_stream", 0) or 0))
         if isinstance(error, UnexpectedToken):
             token = error.token
             found = "end of file" if token.type == "$END" else repr(str(token))
             reason = f"unexpected {found}; expected {_expected(error.accepts or error.expected)}"
         elif isinstance(error, UnexpectedCharacters):
-            reason = f"unexpected character {text[offset : offset + 1]!r}"
+            reason = f"unexpected character {text[at : at + 1]!r}"
         else:
             reason = "unexpected end of file"
-        raise BicepSyntaxError(ParseError(source.span(offset, offset + 1), reason)) from None
-    except RecursionError:
-        span = source.span(0, 1)
-        raise BicepSyntaxError(ParseError(span, "expression nested too deeply")) from None
+        raise BicepSyntaxError(ParseError(source.span(at, at + 1), reason)) from None
 
 
 _TERMINAL_TEXT = {
@@ -182,20 +173,21 @@ def _expected(names: Any) -> str:
     return ", ".join(shown) or "something else"
 
 
-def parse_hole(text: str, base: int, source: SourceFile) -> Tree[Token]:
-    """Parse the expression inside ``${...}`` that starts at file offset ``base``."""
-    tree = _parse(text, "hole", source)
-    for sub in tree.iter_subtrees():
-        meta = sub.meta
-        if not getattr(meta, "empty", True):
-            meta.start_pos += base
-            meta.end_pos += base
-        for child in sub.children:
-            token: Any = child
-            if not hasattr(token, "meta") and token.start_pos is not None:
-                token.start_pos += base
-                token.end_pos += base
-    return tree
+def parse_hole(text: str, base: int, source: SourceFile) -> Node:
+    """Parse the expression inside ``${...}`` that starts at file offset ``base``.
+
+    Parsed once per file: the evaluator meets a string again for every loop item and caller.
+    """
+    cached = source.holes.get(base)
+    if cached is None:
+        try:
+            cached = _parse(text, "hole", source, base)
+        except BicepSyntaxError as failure:
+            cached = failure.error
+        source.holes[base] = cached
+    if isinstance(cached, ParseError):
+        raise BicepSyntaxError(cached)
+    return cached
 
 
 def string_parts(token: Any) -> Iterator[tuple[str, int, int]]:
@@ -287,9 +279,31 @@ def unescape(raw: str) -> str:
 
 
 def read_template(text: str, display: str) -> Template:
-    """Parse and index a Bicep / ``.bicepparam`` file; raises :class:`BicepSyntaxError`."""
+    """Parse and index a Bicep / ``.bicepparam`` file; raises :class:`BicepSyntaxError`.
+
+    Templates are kept for the run by display path and content: a module or parameter file
+    several linted files use is read once.
+    """
+    key = (display, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    cached = _TEMPLATES.get(key)
+    if cached is None:
+        try:
+            cached = _read_template(text, display)
+        except BicepSyntaxError as failure:
+            cached = failure.error
+        _TEMPLATES[key] = cached
+        if len(_TEMPLATES) > _TEMPLATE_CACHE_SIZE:
+            _TEMPLATES.popitem(last=False)
+    else:
+        _TEMPLATES.move_to_end(key)
+    if isinstance(cached, ParseError):
+        raise BicepSyntaxError(cached)
+    return cached
+
+
+def _read_template(text: str, display: str) -> Template:
     source = SourceFile(text, display)
-    tree = parse_tree(text, display)
+    tree = _parse(text, "start", source)
     template = Template(source)
     functions: set[str] = set()
     pending_decorators: tuple[Any, ...] = ()
@@ -310,9 +324,7 @@ def _name(node: Any) -> str:
     return str(node)
 
 
-def _index(
-    template: Template, node: Tree[Token], decorators: tuple[Any, ...], funcs: set[str]
-) -> None:
+def _index(template: Template, node: Node, decorators: tuple[Any, ...], funcs: set[str]) -> None:
     source = template.source
     kind = node.data
     children = node.children
@@ -355,7 +367,7 @@ def _is_type(node: Any) -> bool:
     return isinstance(data, str) and data.startswith("type_")
 
 
-def _declaration_span(source: SourceFile, node: Tree[Token]) -> Span:
+def _declaration_span(source: SourceFile, node: Node) -> Span:
     """The first line of a declaration (``resource x '...' = {``), as reports show it."""
     start, end = bounds(node)
     newline = source.text.find("\n", start, end)
@@ -364,7 +376,7 @@ def _declaration_span(source: SourceFile, node: Tree[Token]) -> Span:
 
 def _index_resource(
     template: Template,
-    node: Tree[Token],
+    node: Node,
     parent: Resource | None,
     prefix: str,
     decorators: tuple[Any, ...],

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lark import Lark
+
+from acr_trusted.lint import bicep_grammar
+from acr_trusted.lint.bicep_grammar import TABLES, NewlineFilter, newline_passes
+from acr_trusted.lint.bicep_lalr import Node, NotHandled, Parser, Tables, Token, from_lark, shape
+from tests.conftest import CORPUS
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def bicep_files() -> list[Path]:
+    files = sorted(FIXTURES.rglob("*.bicep*")) + sorted(EXAMPLES.rglob("*.bicep*"))
+    if CORPUS.is_dir():
+        files += sorted(CORPUS.rglob("*.bicep*"))
+    return files
+
+
+@pytest.fixture(scope="module")
+def fast() -> Parser:
+    document = bicep_grammar._document(TABLES)
+    assert document is not None
+    return Parser(Tables(document), newline_passes)
+
+
+@pytest.fixture(scope="module")
+def lark_parser() -> tuple[Lark, NewlineFilter]:
+    return bicep_grammar._parser()
+
+
+def lark_shape(parser: tuple[Lark, NewlineFilter], text: str, start: str = "start") -> Any:
+    built, newlines = parser
+    newlines.text = text
+    try:
+        return shape(from_lark(built.parse(text, start=start)))
+    except Exception as failure:  # Lark's UnexpectedInput subclasses
+        return type(failure).__name__
+
+
+def fast_shape(parser: Parser, text: str, start: str = "start") -> Any:
+    try:
+        return shape(parser.parse(text, start))
+    except NotHandled:
+        return None
+
+
+def test_every_bicep_file_parses_to_larks_tree(
+    fast: Parser, lark_parser: tuple[Lark, NewlineFilter]
+) -> None:
+    for path in bicep_files():
+        text = path.read_text(encoding="utf-8")
+        expected = lark_shape(lark_parser, text)
+        got = fast_shape(fast, text)
+        if isinstance(expected, str):  # a syntax error: the driver leaves it to Lark
+            assert got is None, path
+        else:
+            assert got == expected, path
+
+
+SNIPPETS = [
+    "var a = (1 + 2) * -3\n",
+    "var a = x.?b ?? 'c'\n",
+    "var a = b.type\nvar c = { type: 'x', resource: 'y', existing: true, if: 1 }\n",
+    "param type string\nparam resource object\n",
+    "type t = 'a' | 'b'\ntype u = { *: int }\ntype v = int[]\ntype w = -1\n",
+    "var a = f(\n  1,\n  2\n)\nvar b = c\n  ? 1\n  : 2\n",
+    "var a = x!= y\nvar b = x! == y\n",
+    "var a = '''\nraw\n'''\n",
+    "import * as ns from './x.bicep'\n",
+    "var a = [for (x, i) in xs: {\n  n: i\n}]\n",
+    "\r\nvar a = 1 // c\r\n/* b */ var b = 2\r\n",
+    "",
+    "\n\n",
+]
+
+
+@pytest.mark.parametrize("text", SNIPPETS)
+def test_snippets_parse_to_larks_tree(
+    text: str, fast: Parser, lark_parser: tuple[Lark, NewlineFilter]
+) -> None:
+    assert fast_shape(fast, text) == lark_shape(lark_parser, text)
+
+
+def test_a_hole_is_parsed_from_its_rule_with_shifted_offsets(fast: Parser) -> None:
+    tree = fast.parse("a.b", "hole", offset=10)
+    assert isinstance(tree, Node)
+    assert tree.data == "hole"
+    (expression,) = tree.children
+    assert (expression.data, expression.start_pos, expression.end_pos) == ("property", 10, 13)
+
+
+def test_tokens_read_as_their_text() -> None:
+    token = Token("NAME", "acr", 4, 7)
+    assert str(token) == "acr"
+    assert f"{token}::x" == "acr::x"
+
+
+def test_a_node_starts_at_its_first_childs_container(fast: Parser) -> None:
+    """Lark's rule: a parenthesised operand's parentheses belong to the enclosing node."""
+    tree = fast.parse("var a = (b) + c\n")
+    (var,) = tree.children
+    arith = var.children[-1]
+    assert (arith.data, arith.start_pos, arith.end_pos) == ("arith", 8, 15)
+    assert arith.children[0].data == "name"
+    assert arith.children[0].start_pos == 9
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["var a = \n", "resource x 'a@b' = {\n  name: 'x'\n", "var a = 1 +* 2\n", "\x00", "testing\n"],
+)
+def test_what_lark_must_report_is_not_handled(text: str, fast: Parser) -> None:
+    with pytest.raises(NotHandled):
+        fast.parse(text)
+
+
+def test_tables_in_another_shape_are_refused() -> None:
+    with pytest.raises(KeyError):
+        Tables({"memo": {}, "data": {}})
+
+
+def test_parse_falls_back_to_lark_for_a_syntax_error() -> None:
+    from lark.exceptions import UnexpectedInput
+
+    with pytest.raises(UnexpectedInput):
+        bicep_grammar.parse("var a = \n")
+
+
+def _mutations(text: str, seed: int) -> str:
+    """Delete, duplicate or swap a few tokens' worth of characters."""
+    rng = random.Random(seed)
+    chars = list(text)
+    for _ in range(rng.randint(1, 4)):
+        if not chars:
+            break
+        i = rng.randrange(len(chars))
+        j = min(len(chars), i + rng.randint(1, 12))
+        action = rng.choice(("delete", "duplicate", "swap"))
+        if action == "delete":
+            del chars[i:j]
+        elif action == "duplicate":
+            chars[i:i] = chars[i:j]
+        else:
+            k = rng.randrange(len(chars))
+            chars[i], chars[k] = chars[k], chars[i]
+    return "".join(chars)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_mutated_files_parse_to_larks_tree_or_are_left_to_lark(
+    seed: int, fast: Parser, lark_parser: tuple[Lark, NewlineFilter]
+) -> None:
+    """A tree from the driver is Lark's tree, also for text near the edge of the grammar."""
+    sources = [FIXTURES / "bicep" / "syntax.bicep", FIXTURES / "bicep" / "consumers.bicep"]
+    text = _mutations(sources[seed % len(sources)].read_text(encoding="utf-8"), seed)
+    got = fast_shape(fast, text)
+    if got is not None:
+        assert got == lark_shape(lark_parser, text)
