@@ -29,7 +29,7 @@ def bicep_files() -> list[Path]:
 def fast() -> Parser:
     document = bicep_grammar._document(TABLES)
     assert document is not None
-    return Parser(Tables(document), newline_passes)
+    return Parser(Tables(document), newline_passes, bicep_grammar._NEWLINE_KINDS)
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,8 @@ from acr_trusted.lint import evaluate as ev
 from acr_trusted.lint.bicep_consumers import (
     AVM_TASK_SOURCE,
     consumers_of_resource,
+    is_consumer_module,
+    is_consumer_type,
     only_registry_links,
     shape_from_params,
 )
@@ -296,6 +298,8 @@ class _Loader:
                 if registry is not None:
                     registries.append(registry)
                 continue
+            if not is_consumer_type(kind):
+                continue
             deployed = instances(evaluator, resource.body)
             for index, (body, _, _) in enumerate(deployed):
                 symbol = qualify(evaluator.scope, _item_symbol(resource.symbol, index, deployed))
@@ -323,6 +327,11 @@ class _Loader:
         """Evaluate a module call once: its registries, consumers and outputs."""
         module = evaluator.template.modules[symbol]
         outputs[symbol] = Value.unknown(f"{symbol}.outputs")  # guards re-entry
+        known = find_known_module(module.path)
+        local = _LOCAL_MODULE.match(module.path) is not None
+        if known is None and not local and not is_consumer_module(module.path):
+            self._module_parts[(evaluator.scope, symbol)] = ((), ())
+            return (), ()  # another registry module: nothing it deploys touches a registry
         deployed = instances(evaluator, module.body)
         if not deployed:
             self._module_parts[(evaluator.scope, symbol)] = ((), ())
@@ -330,7 +339,6 @@ class _Loader:
         body, _, conditional = deployed[0]
         args = _arguments(evaluator, body)
         call_symbol = qualify(evaluator.scope, symbol)
-        known = find_known_module(module.path)
         parts: _Parts | None = None
         if known is not None:
             built = known.build(args, module.span)
@@ -367,12 +375,12 @@ class _Loader:
                 )
             parts = ((registry,), tuple(consumers))
             outputs[symbol] = _registry_outputs(evaluator.scope, symbol, module.span)
-        elif _LOCAL_MODULE.match(module.path):
+        elif local:
             parts = self._local_module(path, evaluator, module, args, conditional, outputs)
         if parts is None:
             # a registry module, or a local module that is not on disk: what its inputs declare
             source = module.path
-            if _LOCAL_MODULE.match(source):
+            if local:
                 source = _resolve(path.parent / source).as_posix()
             consumers = []
             for index, (item, _, _) in enumerate(deployed):

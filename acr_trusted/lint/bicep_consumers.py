@@ -298,6 +298,11 @@ _BY_TYPE: dict[str, Extractor] = {
 }
 
 
+def is_consumer_type(kind: str) -> bool:
+    """Whether a resource of (lower-case) type ``kind`` can touch a registry."""
+    return kind in _BY_TYPE
+
+
 def consumers_of_resource(
     evaluator: Evaluator,
     kind: str,
@@ -377,6 +382,11 @@ AVM_CONSUMERS: Sequence[tuple[re.Pattern[str], str, Mapping[str, str]]] = (
         },
     ),
 )
+
+
+def is_consumer_module(source: str) -> bool:
+    """Whether a module from ``source`` is one of the AVM consumer modules above."""
+    return any(pattern.search(source) for pattern, _, _ in AVM_CONSUMERS)
 
 
 def shape_from_params(source: str, args: Mapping[str, Value]) -> tuple[str, Value] | None:

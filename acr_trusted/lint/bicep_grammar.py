@@ -237,6 +237,7 @@ WS: /[ \t\f\r]+/
 
 _OPENERS = {"LPAR", "LSQB", "LBRACE"}
 _CLOSERS = {"RPAR", "RSQB", "RBRACE"}
+_NEWLINE_KINDS = frozenset({"_NL", *_OPENERS, *_CLOSERS})  # the tokens newline_passes reads
 # a line that starts with one of these continues the expression of the line before
 _CONTINUATION = re.compile(r"(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*(?:\?|:(?!:)|&&|\|)")
 
@@ -445,7 +446,7 @@ def _fast_parser() -> Parser | None:
         tables = Tables(document)
     except (KeyError, TypeError, ValueError, IndexError, re.error):
         return None
-    return Parser(tables, newline_passes)
+    return Parser(tables, newline_passes, _NEWLINE_KINDS)
 
 
 _LOCK = threading.Lock()

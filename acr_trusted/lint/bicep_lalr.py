@@ -139,28 +139,47 @@ class _Rule:
                 return node
         else:
             node = Node(self.name, children)
-        for child in raw:
-            if child.__class__ is Token:
-                first: int = child.start_pos
-                break
-            if child.start_pos is not None:
-                first = child.container_start
-                break
+        child = raw[0] if raw else None
+        if child.__class__ is Token:
+            first = child.start_pos
+        elif child is not None and child.start_pos is not None:
+            first = child.container_start
         else:
-            return node
-        for child in reversed(raw):
-            if child.__class__ is Token:
-                last: int = child.end_pos
-                break
-            if child.start_pos is not None:
-                last = child.container_end
-                break
+            found = _first_position(raw)
+            if found is None:
+                return node
+            first = found
+        child = raw[-1]
+        if child.__class__ is Token:
+            last = child.end_pos
+        elif child.start_pos is not None:
+            last = child.container_end
+        else:
+            last = _last_position(raw)
         if node.start_pos is None:
             node.start_pos = first
             node.end_pos = last
         node.container_start = first
         node.container_end = last
         return node
+
+
+def _first_position(raw: list[Any]) -> int | None:
+    for child in raw:
+        if child.__class__ is Token:
+            return int(child.start_pos)
+        if child.start_pos is not None:
+            return int(child.container_start)
+    return None
+
+
+def _last_position(raw: list[Any]) -> int:
+    for child in reversed(raw):
+        if child.__class__ is Token:
+            return int(child.end_pos)
+        if child.start_pos is not None:
+            return int(child.container_end)
+    raise AssertionError("a child with a start has an end")
 
 
 class Tables:
@@ -264,11 +283,19 @@ def _lexer(terminals: list[Mapping[str, Any]]) -> tuple[re.Pattern[str], dict[st
 
 
 class Parser:
-    """Parses text with :class:`Tables`; ``passes`` is the post-lexer (see :data:`Passes`)."""
+    """Parses text with :class:`Tables`.
 
-    def __init__(self, tables: Tables, passes: Passes) -> None:
+    ``passes`` is the post-lexer (see :data:`Passes`), called for the token types in ``watched``.
+    """
+
+    def __init__(self, tables: Tables, passes: Passes, watched: frozenset[str]) -> None:
         self.tables = tables
         self.passes = passes
+        self.watched = watched
+        # ``?a: b`` reductions, by rule index: the rule's name, or None for other rules
+        self._units = [rule.origin if rule.is_unit else None for rule in tables.rules]
+        # (state below, top state, look-ahead) -> top state after the unit reductions it makes
+        self._chains: dict[tuple[int, int, str], int] = {}
 
     def parse(self, text: str, start: str = "start", offset: int = 0) -> Any:
         """The tree of ``text`` from rule ``start``; offsets in it are shifted by ``offset``.
@@ -282,6 +309,9 @@ class Parser:
         ignore = tables.ignore
         unless = tables.unless
         passes = self.passes
+        watched = self.watched
+        units = self._units
+        chains = self._chains
         states = [tables.start_states[start]]
         values: list[Any] = []
         brackets: list[str] = []
@@ -302,21 +332,28 @@ class Parser:
                 special = words.get(value)
                 if special is not None and special in row:
                     kind = special
-            if not passes(kind, text, end, brackets):
+            if kind in watched and not passes(kind, text, end, brackets):
                 position = end
                 continue
             action = row.get(kind)
             while action is not None and action < 0:
+                if units[~action] is not None:
+                    key = (states[-2], states[-1], kind)
+                    top = chains.get(key)
+                    if top is None:
+                        top = chains[key] = self._unit_chain(states[-2], action, kind)
+                    states[-1] = top
+                    action = rows[top].get(kind)
+                    continue
                 rule = rules[~action]
                 size = rule.size
-                if size == 1 and rule.keep is None and rule.expand1:
-                    del states[-1]
+                if size:
+                    raw = values[-size:]
+                    del values[-size:]
+                    del states[-size:]
                 else:
-                    raw = values[-size:] if size else []
-                    if size:
-                        del values[-size:]
-                        del states[-size:]
-                    values.append(rule.build(raw))
+                    raw = []
+                values.append(rule.build(raw))
                 states.append(rows[states[-1]][rule.origin])
                 action = rows[states[-1]].get(kind)
             if action is None:
@@ -325,6 +362,17 @@ class Parser:
             values.append(Token(kind, value, position + offset, end + offset))
             position = end
         return self._finish(states, values, tables.end_states[start])
+
+    def _unit_chain(self, below: int, action: int, kind: str) -> int:
+        """The top state after the ``?a: b`` reductions that ``kind`` makes above ``below``."""
+        rows = self.tables.rows
+        units = self._units
+        while True:
+            top = rows[below][units[~action] or ""]
+            following = rows[top].get(kind)
+            if following is None or following >= 0 or units[~following] is None:
+                return top
+            action = following
 
     def _finish(self, states: list[int], values: list[Any], end_state: int) -> Any:
         rows = self.tables.rows
