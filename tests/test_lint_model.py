@@ -236,3 +236,55 @@ class TestEffectiveLoginServer:
     def test_unknown_name(self) -> None:
         registry = Registry("acr", Span.point("f", 1), name=Value.unknown("name"))
         assert registry.effective_login_server is None
+
+
+class TestIdentityUseFromRegistryCredential:
+    """One reading of a container group's registry credential for every loader."""
+
+    def read(
+        self,
+        *,
+        username: Value | None = None,
+        identity: Value | None = None,
+        group: str | None = None,
+        identity_text: str = "",
+    ) -> Value:
+        return IdentityUse.from_registry_credential(
+            username=username,
+            identity=identity,
+            group_identity_type=None if group is None else Value.of(group),
+            identity_text=identity_text,
+        )
+
+    def test_username_means_admin_credentials(self) -> None:
+        assert self.read(username=Value.of("acradmin")).value == "admin-credentials"
+
+    def test_unknown_username_is_unknown(self) -> None:
+        assert not self.read(username=Value.unknown("param.user")).known
+
+    def test_no_identity(self) -> None:
+        assert self.read(identity=None).value == "none"
+        assert self.read(username=Value.of(None), identity=Value.of(None)).value == "none"
+
+    def test_user_assigned_resource_id(self) -> None:
+        uami = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/puller"
+        assert self.read(identity=Value.of(uami)).value == "user-assigned"
+
+    def test_terraform_reference_text(self) -> None:
+        identity = Value.unknown("")
+        text = "azurerm_user_assigned_identity.puller.id"
+        assert self.read(identity=identity, identity_text=text).value == "user-assigned"
+
+    def test_system(self) -> None:
+        assert self.read(identity=Value.of("[system]")).value == "system-assigned"
+
+    @pytest.mark.parametrize(
+        ("group", "expected"),
+        [("UserAssigned", "user-assigned"), ("SystemAssigned", "system-assigned")],
+    )
+    def test_group_type_decides_an_opaque_expression(self, group: str, expected: str) -> None:
+        assert expected == self.read(identity=Value.unknown("param.id"), group=group).value
+
+    def test_both_kinds_on_the_group_stay_unknown(self) -> None:
+        result = self.read(identity=Value.unknown("param.id"), group="SystemAssigned, UserAssigned")
+        assert not result.known

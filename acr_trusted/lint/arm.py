@@ -930,31 +930,13 @@ def _matches(target: _Target, registry: Registry) -> bool:
 
 
 def _credential_identity(credential: Value, group_identity: Value | None) -> Value:
-    """How a container group authenticates to one registry.
-
-    ``identity`` is a user-assigned identity's resource id (or ``[system]``); when it is an
-    expression, the group's own ``identity.type`` tells which kind it can be.
-    """
     span = credential.span
-    username = evaluate.member(credential, "username", span=span, safe=True)
-    identity = evaluate.member(credential, "identity", span=span, safe=True)
-    if not username.known:
-        return Value.unknown(username.expression or "imageRegistryCredentials.username", span)
-    if username.value is not None:
-        return Value.of(IdentityUse.ADMIN_CREDENTIALS.value, span)
-    if identity.known and identity.value is None:
-        return Value.of(IdentityUse.NONE.value, span)
-    text = str(identity.value if identity.known else identity.expression).lower()
-    group = (group_identity.text() or "").lower() if group_identity is not None else ""
-    if "userassignedidentities" in text:
-        return Value.of(IdentityUse.USER_ASSIGNED.value, span)
-    if text in ("[system]", "system"):
-        return Value.of(IdentityUse.SYSTEM_ASSIGNED.value, span)
-    if "userassigned" in group:
-        return Value.of(IdentityUse.USER_ASSIGNED.value, span)
-    if "systemassigned" in group:
-        return Value.of(IdentityUse.SYSTEM_ASSIGNED.value, span)
-    return Value.unknown(identity.expression or "imageRegistryCredentials.identity", span)
+    return IdentityUse.from_registry_credential(
+        username=evaluate.member(credential, "username", span=span, safe=True),
+        identity=evaluate.member(credential, "identity", span=span, safe=True),
+        group_identity_type=group_identity,
+        span=span,
+    )
 
 
 def _custom_registries(credentials: Value | None) -> Value:

@@ -257,6 +257,43 @@ class IdentityUse(str, enum.Enum):
             use = cls.NONE
         return evolve(kind, value=use.value)
 
+    @classmethod
+    def from_registry_credential(
+        cls,
+        *,
+        username: Value | None,
+        identity: Value | None,
+        group_identity_type: Value | None,
+        span: Span | None = None,
+        identity_text: str = "",
+    ) -> Value:
+        """How a container group authenticates to one registry (``imageRegistryCredentials``).
+
+        A username means admin credentials (or a token); ``identity`` is a user-assigned
+        identity's resource ID, or ``[system]``; when it is an expression that names neither,
+        the group's own identity type decides if it allows only one kind. ``identity_text`` is
+        the source text of the identity expression, for loaders whose unknown values keep none.
+        """
+        if username is not None and not username.known:
+            return Value.unknown(username.expression or "imageRegistryCredentials.username", span)
+        if username is not None and username.value is not None:
+            return Value.of(cls.ADMIN_CREDENTIALS.value, span)
+        if identity is None or (identity.known and identity.value is None):
+            return Value.of(cls.NONE.value, span)
+        text = (identity.text() or identity.expression or identity_text).lower()
+        if "userassignedidentities" in text or "azurerm_user_assigned_identity." in text:
+            return Value.of(cls.USER_ASSIGNED.value, span)
+        if text.strip() in ("[system]", "system"):
+            return Value.of(cls.SYSTEM_ASSIGNED.value, span)
+        kinds = (group_identity_type.text() or "") if group_identity_type is not None else ""
+        kinds = kinds.lower().replace(" ", "")
+        user, system = "userassigned" in kinds, "systemassigned" in kinds
+        if user and not system:
+            return Value.of(cls.USER_ASSIGNED.value, span)
+        if system and not user:
+            return Value.of(cls.SYSTEM_ASSIGNED.value, span)
+        return Value.unknown(identity.expression or "imageRegistryCredentials.identity", span)
+
 
 @frozen
 class RegistryLink:

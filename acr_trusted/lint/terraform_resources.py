@@ -698,30 +698,12 @@ def _managed_identity(expr: Expr | None, scope: Scope) -> Value:
 
 
 def _aci_identity(credential: Value, identity_expr: Expr | None, group: Value | None) -> Value:
-    """How a container group authenticates to one registry (an ``imageRegistryCredentials`` entry).
-
-    ``identity`` is a user-assigned identity's resource id, or ``[system]``; when it cannot be
-    read, the group's own identity type says which kind it can be.
-    """
-    username = _dig(credential, ("username",))
-    identity = _dig(credential, ("identity",))
-    if username is not None and not username.known:
-        return Value.unknown(username.expression or "imageRegistryCredentials.username")
-    if username is not None and username.value is not None:
-        return Value.of(IdentityUse.ADMIN_CREDENTIALS.value)
-    if identity is None or (identity.known and identity.value is None):
-        return Value.of(IdentityUse.NONE.value)
-    text = (identity.text() or (identity_expr.text if identity_expr else "") or "").lower()
-    kind = (group.text() or "").lower().replace(" ", "") if group is not None else ""
-    if "userassignedidentities" in text or "azurerm_user_assigned_identity." in text:
-        return Value.of(IdentityUse.USER_ASSIGNED.value)
-    if text in ("[system]", "system"):
-        return Value.of(IdentityUse.SYSTEM_ASSIGNED.value)
-    if "userassigned" in kind and "systemassigned" not in kind:
-        return Value.of(IdentityUse.USER_ASSIGNED.value)
-    if "systemassigned" in kind and "userassigned" not in kind:
-        return Value.of(IdentityUse.SYSTEM_ASSIGNED.value)
-    return Value.unknown(identity.expression or "imageRegistryCredentials.identity")
+    return IdentityUse.from_registry_credential(
+        username=_dig(credential, ("username",)),
+        identity=_dig(credential, ("identity",)),
+        group_identity_type=group,
+        identity_text=identity_expr.text if identity_expr else "",
+    )
 
 
 def _role(definition: Value) -> Value:
