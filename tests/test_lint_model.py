@@ -267,7 +267,10 @@ class TestIdentityUseFromRegistryCredential:
         assert self.read(username=Value.of(None), identity=Value.of(None)).value == "none"
 
     def test_user_assigned_resource_id(self) -> None:
-        uami = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/puller"
+        uami = (
+            "/subscriptions/s/resourceGroups/rg/providers/"
+            "Microsoft.ManagedIdentity/userAssignedIdentities/puller"
+        )
         assert self.read(identity=Value.of(uami)).value == "user-assigned"
 
     def test_terraform_reference_text(self) -> None:
