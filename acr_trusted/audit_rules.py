@@ -26,11 +26,10 @@ from acr_trusted.audit_report import AuditFinding, ConsumerAudit, RegistryAudit
 from acr_trusted.catalog import (
     LEGACY_ONLY_ROLES,
     IdentityKind,
-    Permission,
     RoleAssignmentMode,
     TrustedService,
+    abac_replacements,
     find_role,
-    role_for,
 )
 from acr_trusted.ids import RegistryRef
 from acr_trusted.lint.findings import RULES
@@ -218,31 +217,6 @@ def _how(posture: NetworkPosture) -> str:
     return ", ".join(r.value for r in posture.restrictions)
 
 
-def _network_features(posture: NetworkPosture) -> list[str]:
-    found = []
-    if posture.effective_public_network_access == "Disabled":
-        found.append("disabled public network access")
-    if posture.effective_default_action == "Deny":
-        found.append("a firewall (defaultAction Deny)")
-    if posture.ip_rules:
-        found.append("IP rules")
-    if posture.virtual_network_rules:
-        found.append("virtual-network rules")
-    if posture.private_endpoint_count:
-        found.append("private endpoints")
-    return found
-
-
-def _abac_role_for(legacy_name: str) -> str:
-    """The Repository role that does in ABAC mode what a legacy role did."""
-    legacy = find_role(legacy_name)
-    held = legacy.legacy if legacy is not None else frozenset()
-    for permission in (Permission.DELETE, Permission.PUSH, Permission.PULL):
-        if permission in held:
-            return role_for(permission, RoleAssignmentMode.ABAC).name
-    return role_for(Permission.PULL, RoleAssignmentMode.ABAC).name
-
-
 def registry_findings(
     registry: RegistryRef,
     posture: NetworkPosture,
@@ -288,7 +262,7 @@ def registry_findings(
             _finding(
                 "ACRT003",
                 rid,
-                f"registry '{name}' uses {', '.join(_network_features(posture))} on SKU "
+                f"registry '{name}' uses {', '.join(posture.network_features)} on SKU "
                 f"{posture.sku}, but they need the Premium SKU; move it to Premium or remove "
                 "the network settings",
             )
@@ -310,6 +284,7 @@ def registry_findings(
             scope = _text(assignment.get("scope")).rstrip("/").lower()
             if role is None or role.name not in LEGACY_ONLY_ROLES or scope != rid.lower():
                 continue
+            instead = " + ".join(f"'{r.name}'" for r in abac_replacements(role))
             found.append(
                 _finding(
                     "ACRT007",
@@ -317,7 +292,7 @@ def registry_findings(
                     f"role assignment '{_short(_text(assignment.get('id')))}' grants "
                     f"{role.name} to principal {_text(assignment.get('principalId'))} on "
                     f"registry '{name}', whose roleAssignmentMode AbacRepositoryPermissions "
-                    f"ignores it; assign '{_abac_role_for(role.name)}' instead",
+                    f"ignores it; assign {instead} instead",
                 )
             )
     for consumer in consumers:

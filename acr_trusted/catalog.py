@@ -338,3 +338,19 @@ def role_for(permission: Permission, mode: RoleAssignmentMode) -> RoleDefinition
     if name is None:
         raise ValueError(f"no built-in role grants {permission.value} in {mode.value} mode")
     return role(name)
+
+
+def abac_replacements(legacy: RoleDefinition) -> tuple[RoleDefinition, ...]:
+    """The roles that do in ABAC mode what a legacy role did.
+
+    The documented mapping (ABAC_DOC): AcrPull -> Repository Reader + Catalog Lister,
+    AcrPush -> Repository Writer, AcrDelete -> Repository Contributor. The widest permission
+    the legacy role holds picks the Repository role.
+    """
+    for permission in (Permission.DELETE, Permission.PUSH, Permission.PULL):
+        if permission in legacy.legacy:
+            replacement = role_for(permission, RoleAssignmentMode.ABAC)
+            if legacy.legacy == frozenset({Permission.PULL}):
+                return (replacement, role_for(Permission.LIST_CATALOG, RoleAssignmentMode.ABAC))
+            return (replacement,)
+    raise ValueError(f"{legacy.name} grants no data-plane permission")

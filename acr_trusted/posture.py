@@ -152,16 +152,25 @@ class NetworkPosture:
         return self.network_rule_bypass_allowed_for_tasks
 
     @property
+    def network_features(self) -> tuple[str, ...]:
+        """The Premium-only network features in use, in words for messages."""
+        found = []
+        if self.effective_public_network_access == "Disabled":
+            found.append("disabled public network access")
+        if self.effective_default_action == "Deny":
+            found.append("a firewall (defaultAction Deny)")
+        if self.ip_rules:
+            found.append("IP rules")
+        if self.virtual_network_rules:
+            found.append("virtual-network rules")
+        if self.private_endpoint_count > 0:
+            found.append("private endpoints")
+        return tuple(found)
+
+    @property
     def network_features_need_premium(self) -> bool:
         """Network rules, disabled public access or private endpoints on a non-Premium SKU."""
-        uses_network_features = (
-            self.effective_public_network_access == "Disabled"
-            or self.effective_default_action == "Deny"
-            or bool(self.ip_rules)
-            or bool(self.virtual_network_rules)
-            or self.private_endpoint_count > 0
-        )
-        return uses_network_features and self.sku is not None and not self.is_premium
+        return bool(self.network_features) and self.sku is not None and not self.is_premium
 
     # -- construction ---------------------------------------------------------------------
     @classmethod

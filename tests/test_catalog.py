@@ -13,6 +13,7 @@ from acr_trusted.catalog import (
     Permission,
     RoleAssignmentMode,
     TrustedService,
+    abac_replacements,
     find_role,
     role,
     role_for,
@@ -149,3 +150,28 @@ class TestRoles:
         assert RoleAssignmentMode.parse("abacrepositorypermissions") is RoleAssignmentMode.ABAC
         with pytest.raises(ValueError, match="unknown roleAssignmentMode"):
             RoleAssignmentMode.parse("Rbac")
+
+
+class TestAbacReplacements:
+    """ABAC mode's documented mapping of the legacy roles."""
+
+    @pytest.mark.parametrize(
+        ("legacy", "expected"),
+        [
+            (
+                "AcrPull",
+                (
+                    "Container Registry Repository Reader",
+                    "Container Registry Repository Catalog Lister",
+                ),
+            ),
+            ("AcrPush", ("Container Registry Repository Writer",)),
+            ("AcrDelete", ("Container Registry Repository Contributor",)),
+        ],
+    )
+    def test_mapping(self, legacy: str, expected: tuple[str, ...]) -> None:
+        assert expected == tuple(r.name for r in abac_replacements(role(legacy)))
+
+    def test_role_without_data_plane_permission(self) -> None:
+        with pytest.raises(ValueError, match="grants no data-plane permission"):
+            abac_replacements(role("Container Registry Repository Catalog Lister"))

@@ -156,3 +156,24 @@ class TestFromArm:
                         assert posture.sku in ("Basic", "Standard", "Premium", "Classic")
                         seen += 1
         assert seen >= 5
+
+
+class TestNetworkFeatures:
+    def test_words_for_each_feature(self) -> None:
+        posture = NetworkPosture(
+            public_network_access="Disabled",
+            default_action="Deny",
+            ip_rules=("203.0.113.0/24",),
+            virtual_network_rules=("subnet",),
+            private_endpoint_count=1,
+        )
+        assert posture.network_features == (
+            "disabled public network access",
+            "a firewall (defaultAction Deny)",
+            "IP rules",
+            "virtual-network rules",
+            "private endpoints",
+        )
+
+    def test_none_in_use(self) -> None:
+        assert NetworkPosture(ip_rules=()).network_features == ()

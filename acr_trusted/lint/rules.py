@@ -22,11 +22,10 @@ from attrs import frozen
 from acr_trusted.catalog import (
     LEGACY_ONLY_ROLES,
     SERVICES,
-    Permission,
     RoleAssignmentMode,
     RoleDefinition,
+    abac_replacements,
     find_role,
-    role_for,
 )
 from acr_trusted.lint.evaluate import plain, truthy
 from acr_trusted.lint.findings import RULES, Edit, Finding
@@ -362,7 +361,7 @@ def tasks_bypass_missing(s: Subject) -> Iterator[Outcome]:
 
 def premium_required(s: Subject) -> Iterator[Outcome]:
     """ACRT003: network features on a known SKU other than Premium."""
-    features = _network_features(s)
+    features = s.posture.network_features
     sku = s.get(P.SKU)
     if not features:
         return
@@ -378,22 +377,6 @@ def premium_required(s: Subject) -> Iterator[Outcome]:
         f"({s.source(sku)}), but they need the Premium SKU; set {s.name(P.SKU)} to Premium "
         "or remove the network settings",
     )
-
-
-def _network_features(s: Subject) -> list[str]:
-    p = s.posture
-    found = []
-    if p.effective_public_network_access == "Disabled":
-        found.append("disabled public network access")
-    if p.effective_default_action == "Deny":
-        found.append("a firewall (defaultAction Deny)")
-    if p.ip_rules:
-        found.append("IP rules")
-    if p.virtual_network_rules:
-        found.append("virtual-network rules")
-    if p.private_endpoint_count:
-        found.append("private endpoints")
-    return found
 
 
 def service_endpoint_rules(s: Subject) -> Iterator[Outcome]:
@@ -490,15 +473,10 @@ def abac_ignores_acr_roles(s: Subject) -> Iterator[Outcome]:
 
 
 def _abac_replacement(legacy: RoleDefinition) -> str:
-    """The Repository role doing what a legacy role did (domain-facts section 5)."""
-    for permission in (Permission.DELETE, Permission.PUSH, Permission.PULL):
-        if permission in legacy.legacy:
-            replacement = f"'{role_for(permission, RoleAssignmentMode.ABAC).name}'"
-            if legacy.legacy == frozenset({Permission.PULL}):
-                lister = role_for(Permission.LIST_CATALOG, RoleAssignmentMode.ABAC).name
-                replacement += f" (plus '{lister}' to list repositories)"
-            return replacement
-    raise ValueError(f"{legacy.name} grants no data-plane permission")
+    """The Repository role(s) doing what a legacy role did, for the message."""
+    first, *more = abac_replacements(legacy)
+    extra = "".join(f" (plus '{r.name}' to list repositories)" for r in more)
+    return f"'{first.name}'{extra}"
 
 
 def aci_identity(s: Subject) -> Iterator[Outcome]:
