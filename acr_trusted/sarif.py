@@ -44,8 +44,13 @@ def log(
     *,
     rule_ids: Iterable[str] | None = None,
     run_properties: Mapping[str, Any] | None = None,
+    column_kind: str | None = None,
 ) -> dict[str, Any]:
-    """A SARIF log with one run of ``tool_name`` over ``rule_ids`` (all rules by default)."""
+    """A SARIF log with one run of ``tool_name`` over ``rule_ids`` (all rules by default).
+
+    ``column_kind`` ("unicodeCodePoints" / "utf16CodeUnits") says how result columns count,
+    for tools whose results point into files.
+    """
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -57,6 +62,8 @@ def log(
         },
         "results": [dict(r) for r in results],
     }
+    if column_kind:
+        run["columnKind"] = column_kind
     if run_properties:
         run["properties"] = dict(run_properties)
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

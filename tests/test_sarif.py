@@ -30,3 +30,9 @@ def test_log_is_one_run_of_one_tool() -> None:
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["ACRT001"]
     assert run["results"] == [{"ruleId": "ACRT001"}]
     assert run["properties"] == {"n": 1}
+
+
+def test_column_kind_for_file_results() -> None:
+    document = log("acr-trusted-lint", [], column_kind="unicodeCodePoints")
+    assert document["runs"][0]["columnKind"] == "unicodeCodePoints"
+    assert "columnKind" not in log("acr-trusted audit", [])["runs"][0]

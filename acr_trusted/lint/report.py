@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from acr_trusted import __version__
 from acr_trusted.lint.scan import LintResult
 
 if TYPE_CHECKING:
@@ -27,8 +26,6 @@ SEVERITIES = ("error", "warning", "note")
 FORMATS = ("text", "json", "sarif", "github")
 JSON_VERSION = 1
 TOOL_NAME = "acr-trusted-lint"
-INFORMATION_URI = "https://github.com/acr-trusted/acr-trusted"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 
 
@@ -91,22 +88,6 @@ def render_json(result: LintResult) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def _sarif_rule(rule_id: str) -> dict[str, Any]:
-    from acr_trusted.lint.findings import RULES
-
-    info = RULES[rule_id]
-    return {
-        "id": info.id,
-        "name": info.name,
-        "shortDescription": {"text": info.summary},
-        "helpUri": info.help_uri,
-        "defaultConfiguration": {
-            "enabled": info.enabled_by_default,
-            "level": info.severity.value,
-        },
-    }
-
-
 def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
     span = finding.span
     region = {
@@ -140,27 +121,11 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def render_sarif(result: LintResult) -> str:
-    from acr_trusted.lint.findings import RULES
+    from acr_trusted import sarif
 
-    rule_ids = list(RULES)
-    document = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": TOOL_NAME,
-                        "version": __version__,
-                        "informationUri": INFORMATION_URI,
-                        "rules": [_sarif_rule(r) for r in rule_ids],
-                    }
-                },
-                "columnKind": "unicodeCodePoints",
-                "results": [_sarif_result(f, rule_ids.index(f.rule)) for f in result.findings],
-            }
-        ],
-    }
+    indices = sarif.rule_indices()
+    results = [_sarif_result(f, indices[f.rule]) for f in result.findings]
+    document = sarif.log(TOOL_NAME, results, column_kind="unicodeCodePoints")
     return json.dumps(document, indent=2) + "\n"
 
 
