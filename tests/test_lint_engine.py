@@ -281,3 +281,61 @@ def test_the_corpus_lints_without_internal_errors(shared_dir: Path) -> None:
     internal = [f.message for f in result.findings if "internal error" in f.message]
     assert internal == []
     assert all(f.span.path.startswith("corpus/") for f in result.findings)
+
+
+# -- Terraform in a child process ------------------------------------------------------------
+
+
+def _bad_examples() -> list[Path]:
+    return [EXAMPLES / "bicep/bad.bicep", EXAMPLES / "arm/bad.json", EXAMPLES / "terraform/bad"]
+
+
+def test_terraform_goes_to_a_child_when_other_files_are_parsed_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    found, _ = engine.discover(_bad_examples())
+    here, there = engine._split(found, engine.TextCache())
+    assert [p.name for p in there.values()] == ["main.tf"]
+    assert sorted(p.name for p in here.values()) == ["bad.bicep", "bad.json"]
+
+
+def test_one_core_or_one_kind_of_file_stays_in_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found, _ = engine.discover(_bad_examples())
+    monkeypatch.setattr(engine, "_cores", lambda: 1)
+    assert engine._split(found, engine.TextCache()) == (found, {})
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    only_terraform, _ = engine.discover([EXAMPLES / "terraform/bad"])
+    assert engine._split(only_terraform, engine.TextCache()) == (only_terraform, {})
+
+
+def test_findings_are_the_same_with_and_without_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    forked = lint(_bad_examples(), config=LintConfig())
+    monkeypatch.setattr(engine, "_forked", lambda work: None)
+    alone = lint(_bad_examples(), config=LintConfig())
+    assert forked.findings == alone.findings
+    assert any(f.span.path.endswith("main.tf") for f in forked.findings)
+
+
+def test_a_failed_child_leaves_its_files_to_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    monkeypatch.setattr(engine, "_forked", lambda work: lambda: None)
+    result = lint(_bad_examples(), config=LintConfig())
+    assert any(f.span.path.endswith("main.tf") for f in result.findings)
+
+
+def test_a_forked_child_returns_its_findings_or_nothing_when_it_fails() -> None:
+    finding = Finding("ACRT001", Severity.ERROR, Span.point("main.tf", 3, 1), "m", "acr")
+    wait = engine._forked(lambda: [finding])
+    assert wait is not None
+    assert wait() == [finding]
+
+    def broken() -> list[Finding]:
+        raise RuntimeError("boom")
+
+    failing = engine._forked(broken)
+    assert failing is not None
+    assert failing() is None

@@ -5,12 +5,18 @@ registry: every file is read once and tested with :data:`~acr_trusted.lint.scan.
 only a match is handed to a loader. Loaders are imported on first use, so a run over
 Terraform never imports the Bicep parser. A loader or rule that fails unexpectedly costs only
 its own file an ACRT000 finding.
+
+A run with Terraform and other files to parse, on a machine with two or more cores, lints the
+Terraform files in a forked child process (see :func:`_split`): python-hcl2 takes about 0.3 s
+to import and load its grammar, as long as the Bicep and ARM loaders need for a typical
+repository, so the two overlap.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -138,14 +144,96 @@ def lint(
     )
     modules = _Loaders(loaders)
     run_rules = check or _default_check
-    findings: list[Finding] = []
-    for display, file in found.items():
-        findings.extend(_lint_file(display, file, read_text, ctx, modules, run_rules, config))
+
+    def lint_files(files: Sequence[tuple[str, Path]]) -> list[Finding]:
+        out: list[Finding] = []
+        for display, file in files:
+            out.extend(_lint_file(display, file, read_text, ctx, modules, run_rules, config))
+        return out
+
+    # doubles for loaders or rules may record what they see: keep such runs in one process
+    here, there = _split(found, read_text) if loaders is None and check is None else (found, {})
+    waiting = _forked(lambda: lint_files(list(there.items()))) if there else None
+    findings = lint_files(list(here.items()))
+    if there:
+        from_child = waiting() if waiting is not None else None
+        findings.extend(from_child if from_child is not None else lint_files(list(there.items())))
     ordered = sorted(
         set(findings),
         key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.resource, f.message),
     )
     return LintResult(len(found), tuple(ordered), dict(found), tuple(missing))
+
+
+def _split(
+    found: Mapping[str, Path], read_text: TextCache
+) -> tuple[dict[str, Path], dict[str, Path]]:
+    """(files to lint here, Terraform files for a child process), or (all, {}) when a child
+    would not pay: one core, or not both kinds of file to parse."""
+    if _cores() < 2:
+        return dict(found), {}
+    here: dict[str, Path] = {}
+    there: dict[str, Path] = {}
+    parsed_here = False
+    for display, file in found.items():
+        try:
+            text = read_text(file)
+        except (OSError, UnicodeDecodeError):
+            here[display] = file  # _lint_file reports it
+            continue
+        fmt = format_of(file, text)
+        relevant = fmt is not None and RELEVANT.search(text) is not None
+        if relevant and fmt == "terraform":
+            there[display] = file
+        else:
+            here[display] = file
+            parsed_here = parsed_here or relevant
+    if not parsed_here or not there:
+        return dict(found), {}
+    return here, there
+
+
+def _cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def _forked(work: Callable[[], list[Finding]]) -> Callable[[], list[Finding] | None] | None:
+    """Run ``work`` in a forked child; the function returned waits for its findings.
+
+    ``None`` where processes cannot fork; the waiting function gives ``None`` if the child
+    failed, and the caller does the work itself. The findings come back pickled through a
+    pipe only this process and its child hold.
+    """
+    fork = getattr(os, "fork", None)
+    if fork is None:
+        return None
+    try:
+        read_end, write_end = os.pipe()
+        pid = fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: never returns into the caller's code
+        status = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(pickle.dumps(work()))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+
+    def wait() -> list[Finding] | None:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            return None
+        findings: list[Finding] = pickle.loads(data)
+        return findings
+
+    return wait
 
 
 def _lint_file(
