@@ -2,7 +2,17 @@ from __future__ import annotations
 
 import pytest
 
-from acr_trusted.testing._arm import ArmError, ArmRequest, Route, invalid_content, not_found, paged
+from acr_trusted.testing import LocalAzure
+from acr_trusted.testing._arm import (
+    ArmError,
+    ArmRequest,
+    ArmResponse,
+    Route,
+    get_stored,
+    invalid_content,
+    not_found,
+    paged,
+)
 from acr_trusted.testing._state import State
 
 
@@ -67,3 +77,29 @@ def test_paged_rejects_bad_token() -> None:
     with pytest.raises(ArmError, match="skip token 'abc'") as info:
         paged(request({"$skiptoken": "abc"}), [], 2)
     assert info.value.code == "InvalidSkipToken"
+
+
+def test_get_stored_answers_the_resource_or_arms_404(local_azure: LocalAzure) -> None:
+    """One GET handler serves every resource type the emulator stores as ARM JSON."""
+    ref = local_azure.add_registry("contoso")
+    handler = get_stored("Microsoft.ContainerRegistry/registries")
+
+    def get(path: str, name: str) -> ArmResponse:
+        call = ArmRequest(
+            method="GET",
+            path=path,
+            query={},
+            body=None,
+            params={"name": name, "rg": ref.resource_group},
+            base_url=local_azure.endpoint,
+            api_version="2025-11-01",
+        )
+        return handler(call, local_azure.state)
+
+    found = get(ref.id, "contoso")
+    assert found.status == 200
+    assert found.body["name"] == "contoso"
+    with pytest.raises(ArmError) as error:
+        get(ref.id.replace("contoso", "fabrikam"), "fabrikam")
+    assert error.value.status == 404
+    assert "Microsoft.ContainerRegistry/registries/fabrikam" in error.value.message

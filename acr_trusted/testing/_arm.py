@@ -12,6 +12,7 @@ Adding a resource type means writing one module with ``ROUTES`` and listing it i
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,22 @@ class Route:
         cls, method: str, pattern: str, api_versions: tuple[str, ...], handler: Handler
     ) -> Route:
         return cls(method, re.compile(pattern, re.IGNORECASE), frozenset(api_versions), handler)
+
+
+def get_stored(resource_type: str) -> Handler:
+    """A GET handler that answers with the stored resource at the request path, or ARM's 404.
+
+    The route's pattern names the resource ``name`` and its resource group ``rg``.
+    """
+
+    def get(request: ArmRequest, state: State) -> ArmResponse:
+        with state.lock:
+            found = state.resource(request.path)
+            if found is None:
+                raise not_found(resource_type, request.params["name"], request.params["rg"])
+            return ArmResponse(200, copy.deepcopy(found))
+
+    return get
 
 
 def not_found(resource_type: str, name: str, resource_group: str) -> ArmError:

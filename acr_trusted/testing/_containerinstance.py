@@ -16,7 +16,13 @@ import copy
 import re
 
 from acr_trusted.testing import _schema as s
-from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, not_found
+from acr_trusted.testing._arm import (
+    ArmError,
+    ArmRequest,
+    ArmResponse,
+    Route,
+    get_stored,
+)
 from acr_trusted.testing._dataplane import (
     PULL,
     USER,
@@ -190,14 +196,6 @@ def put_group(request: ArmRequest, state: State) -> ArmResponse:
         return ArmResponse(200 if existing else 201, copy.deepcopy(group))
 
 
-def get_group(request: ArmRequest, state: State) -> ArmResponse:
-    with state.lock:
-        found = state.resource(request.path)
-        if found is None:
-            raise not_found(TYPE, request.params["name"], request.params["rg"])
-        return ArmResponse(200, copy.deepcopy(found))
-
-
 def delete_group(request: ArmRequest, state: State) -> ArmResponse:
     gone = state.delete_resource(request.path)
     return ArmResponse(200 if gone else 204, copy.deepcopy(gone) if gone else None)
@@ -205,6 +203,6 @@ def delete_group(request: ArmRequest, state: State) -> ArmResponse:
 
 ROUTES: tuple[Route, ...] = (
     Route.of("PUT", _GROUP, API_VERSIONS, put_group),
-    Route.of("GET", _GROUP, API_VERSIONS, get_group),
+    Route.of("GET", _GROUP, API_VERSIONS, get_stored(TYPE)),
     Route.of("DELETE", _GROUP, API_VERSIONS, delete_group),
 )

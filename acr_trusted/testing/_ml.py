@@ -13,7 +13,13 @@ from __future__ import annotations
 import copy
 
 from acr_trusted.testing import _schema as s
-from acr_trusted.testing._arm import ArmError, ArmRequest, ArmResponse, Route, not_found
+from acr_trusted.testing._arm import (
+    ArmError,
+    ArmRequest,
+    ArmResponse,
+    Route,
+    get_stored,
+)
 from acr_trusted.testing._identities import identity_block
 from acr_trusted.testing._state import Json, State
 
@@ -79,15 +85,7 @@ def put_workspace(request: ArmRequest, state: State) -> ArmResponse:
         return ArmResponse(200 if existing else 201, copy.deepcopy(workspace))
 
 
-def get_workspace(request: ArmRequest, state: State) -> ArmResponse:
-    with state.lock:
-        found = state.resource(request.path)
-        if found is None:
-            raise not_found(TYPE, request.params["name"], request.params["rg"])
-        return ArmResponse(200, copy.deepcopy(found))
-
-
 ROUTES: tuple[Route, ...] = (
     Route.of("PUT", _WORKSPACE, API_VERSIONS, put_workspace),
-    Route.of("GET", _WORKSPACE, API_VERSIONS, get_workspace),
+    Route.of("GET", _WORKSPACE, API_VERSIONS, get_stored(TYPE)),
 )
