@@ -176,8 +176,13 @@ class Subject:
         """Where a value came from, for messages: the literal's place or the default's owner."""
         kind = value.origin.kind
         if kind is OriginKind.LITERAL:
-            here = value.span is not None and value.span.path == self.model.path
-            text = "set here" if here or value.span is None else f"set at {value.span}"
+            span = value.span
+            if span is None:
+                text = "set in place"
+            elif span.path == self.model.path:
+                text = f"set at line {span.line}"
+            else:
+                text = f"set at {span}"
         elif kind is OriginKind.ABSENT:
             text = "not set, so the service default applies"
         else:
