@@ -359,8 +359,8 @@ def _canonical_table(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_keys(node: Any) -> None:
-    """JSON keeps only string keys: integer keys come back from digit strings (see _int_keys),
-    so no string key may be made of digits."""
+    """JSON keeps only string keys: integer keys come back from digit strings (see
+    _with_int_keys), so no string key may be made of digits."""
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(key, str) and key.isdigit():
@@ -371,17 +371,23 @@ def _check_keys(node: Any) -> None:
             _check_keys(value)
 
 
-def _int_keys(pairs: list[tuple[str, Any]]) -> dict[Any, Any]:
-    return {int(k) if k.isdigit() else k: v for k, v in pairs}
+def _with_int_keys(node: Any) -> Any:
+    """The document as Lark serialised it: digit-string keys back to integers."""
+    if isinstance(node, dict):
+        return {int(k) if k.isdigit() else k: _with_int_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_with_int_keys(v) for v in node]
+    return node
 
 
 @lru_cache(maxsize=2)
 def _document(path: Path) -> dict[str, Any] | None:
-    """The generated tables at ``path`` when they were made from :data:`GRAMMAR`."""
+    """The generated tables at ``path`` (as JSON has them, keys strings) when they were made
+    from :data:`GRAMMAR`."""
     import json
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_int_keys)
+        document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(document, dict) or document.get("grammar") != grammar_digest():
@@ -396,8 +402,9 @@ def _load_tables(postlex: NewlineFilter) -> Lark | None:
     document = _document(TABLES)
     if document is None or document.get("lark") != lark.__version__:
         return None
+    serialised = _with_int_keys(document)
     loaded: Lark = lark.Lark._load_from_dict(  # type: ignore[no-untyped-call]
-        document["data"], document["memo"], postlex=postlex, propagate_positions=True
+        serialised["data"], serialised["memo"], postlex=postlex, propagate_positions=True
     )
     return loaded
 

@@ -185,12 +185,12 @@ def _last_position(raw: list[Any]) -> int:
 class Tables:
     """The parse tables and terminals of Lark's serialised parser, ready for :class:`Parser`.
 
-    ``rows[state]`` maps a terminal or rule name to the next state (shift / goto, >= 0) or to
-    ``~rule_index`` (reduce, < 0).
+    ``rows[state]`` (states are numbered from 0) maps a terminal or rule name to the next
+    state (shift / goto, >= 0) or to ``~rule_index`` (reduce, < 0).
     """
 
     def __init__(self, document: Mapping[str, Any]) -> None:
-        memo: Mapping[Any, Any] = document["memo"]
+        memo = {int(key): value for key, value in document["memo"].items()}
         data = document["data"]
         frontend = data["parser"]
         lexer_conf = frontend["lexer_conf"]
@@ -202,29 +202,30 @@ class Tables:
         self.ignore = frozenset(lexer_conf["ignore"])
         self.pattern, self.unless = _lexer(terminals)
         table = frontend["parser"]
-        names: Mapping[Any, str] = table["tokens"]
+        names = {int(key): name for key, name in table["tokens"].items()}
         rules: list[_Rule] = []
         rule_index: dict[Any, int] = {}
-        self.rows: dict[int, dict[str, int]] = {}
+        rows: dict[int, dict[str, int]] = {}
         for state, actions in table["states"].items():
             row: dict[str, int] = {}
             for token, (action, argument) in actions.items():
                 if action == 0:
-                    row[names[token]] = int(argument)
+                    row[names[int(token)]] = int(argument)
                     continue
-                ref = argument["@"]
+                ref = int(argument["@"])
                 if ref not in rule_index:
                     rule_index[ref] = len(rules)
                     rules.append(_rule(memo[ref]))
-                row[names[token]] = ~rule_index[ref]
-            self.rows[int(state)] = row
+                row[names[int(token)]] = ~rule_index[ref]
+            rows[int(state)] = row
+        self.rows = [rows[state] for state in range(len(rows))]
         self.rules = rules
-        self.start_states: dict[str, int] = dict(table["start_states"])
-        self.end_states: dict[str, int] = dict(table["end_states"])
+        self.start_states = {name: int(state) for name, state in table["start_states"].items()}
+        self.end_states = {name: int(state) for name, state in table["end_states"].items()}
 
 
-def _deref(memo: Mapping[Any, Any], item: Mapping[str, Any]) -> Any:
-    return memo[item["@"]] if "@" in item else item
+def _deref(memo: Mapping[int, Any], item: Mapping[str, Any]) -> Any:
+    return memo[int(item["@"])] if "@" in item else item
 
 
 def _rule(data: Mapping[str, Any]) -> _Rule:
