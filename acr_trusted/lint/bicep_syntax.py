@@ -292,7 +292,7 @@ def read_template(text: str, display: str) -> Template:
         except BicepSyntaxError as failure:
             cached = failure.error
         _TEMPLATES[key] = cached
-        if len(_TEMPLATES) > _TEMPLATE_CACHE_SIZE:
+        while len(_TEMPLATES) > _TEMPLATE_CACHE_SIZE:
             _TEMPLATES.popitem(last=False)
     else:
         _TEMPLATES.move_to_end(key)
