@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from acr_trusted.lint.bicep_consumers import (
+    avm_identity_type,
+    consumers_of_resource,
+    is_consumer_module,
+    is_consumer_type,
+    only_registry_links,
+    shape_from_params,
+)
+from acr_trusted.lint.bicep_eval import Evaluator
+from acr_trusted.lint.bicep_syntax import read_template
+from acr_trusted.lint.model import (
+    Consumer,
+    ConsumerKind,
+    Registry,
+    RegistryLink,
+    RegistryProperty,
+    Span,
+    Value,
+    consumers_of,
+    posture_of,
+)
+from tests.bicep_helpers import FIXTURES, load, registry
+
+AT = Span.point("c.bicep", 1)
+_NAMES = itertools.count()
+
+
+def consumers(resource_type: str, body: str, parent: RegistryLink | None = None) -> list[Consumer]:
+    """The consumers of one resource whose body is ``body``, declared beside a registry."""
+    text = (
+        "resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'contosoacr'\n}\n"
+        "resource uami 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {\n"
+        "  name: 'id'\n}\n"
+        f"resource probe '{resource_type}@2024-01-01' = {body}\n"
+    )
+    template = read_template(text, f"consumers{next(_NAMES)}.bicep")
+    evaluator = Evaluator(template, {}, host=lambda kind, arg: None)
+    value = evaluator.body_value(template.resources["probe"].body, {})
+    kind = resource_type.lower()
+    return consumers_of_resource(evaluator, kind, value, "probe", AT, "2024-01-01", parent)
+
+
+def test_only_resource_types_that_touch_a_registry_are_read() -> None:
+    assert is_consumer_type("microsoft.network/privateendpoints")
+    assert is_consumer_type("microsoft.containerregistry/registries/tasks")
+    assert not is_consumer_type("microsoft.storage/storageaccounts")
+    assert consumers("Microsoft.Storage/storageAccounts", "{ name: 's' }") == []
+
+
+def test_only_avm_consumer_modules_are_read_by_source() -> None:
+    assert is_consumer_module("br/public:avm/res/network/private-endpoint:0.11.0")
+    assert is_consumer_module("br/public:avm/res/web/site:0.15.0")
+    assert not is_consumer_module("br/public:avm/res/network/virtual-network:0.5.0")
+
+
+def test_a_private_endpoint_links_each_registry_connection() -> None:
+    (endpoint,) = consumers(
+        "Microsoft.Network/privateEndpoints",
+        "{\n  name: 'pe'\n  properties: {\n    privateLinkServiceConnections: [\n"
+        "      { name: 'c', properties: {\n"
+        "        privateLinkServiceId: acr.id\n        groupIds: ['registry']\n      } }\n"
+        "      { name: 'v', properties: { privateLinkServiceId: 'x', groupIds: ['vault'] } }\n"
+        "    ]\n  }\n}",
+    )
+    assert endpoint.kind is ConsumerKind.PRIVATE_ENDPOINT
+    assert endpoint.link.symbol is not None
+    assert endpoint.link.symbol.endswith(":acr")
+
+
+def test_a_container_group_pulls_with_the_identity_its_credential_names() -> None:
+    found = consumers(
+        "Microsoft.ContainerInstance/containerGroups",
+        "{\n  name: 'g'\n  properties: {\n    imageRegistryCredentials: [\n"
+        "      { server: 'contosoacr.azurecr.io', identity: uami.id }\n"
+        "      { server: 'contosoacr.azurecr.io', username: 'u', password: 'p' }\n"
+        "      { server: 'docker.io', username: 'u', password: 'p' }\n"
+        "    ]\n  }\n}",
+    )
+    assert [c.attr("identity").value for c in found] == ["user-assigned", "admin-credentials"]
+    assert {c.link.login_server for c in found} == {"contosoacr.azurecr.io"}
+
+
+def test_a_web_app_names_its_image_and_pull_settings() -> None:
+    (web,) = consumers(
+        "Microsoft.Web/sites",
+        "{\n  name: 'w'\n  properties: {\n    vnetImagePullEnabled: true\n"
+        "    siteConfig: {\n      linuxFxVersion: 'DOCKER|contosoacr.azurecr.io/app:1'\n"
+        "      acrUseManagedIdentityCreds: true\n    }\n  }\n}",
+    )
+    assert web.attr("image").value == "contosoacr.azurecr.io/app:1"
+    assert web.attr("vnet_image_pull").value is True
+    assert web.attr("uses_managed_identity").value is True
+
+
+def test_a_role_assignment_reads_role_guids_out_of_resource_ids() -> None:
+    (role,) = consumers(
+        "Microsoft.Authorization/roleAssignments",
+        "{\n  name: 'r'\n  scope: acr\n  properties: {\n"
+        "    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions',"
+        " '7f951dda-4ed3-4680-a7ca-43fe172d538d')\n"
+        "    principalId: uami.properties.principalId\n  }\n}",
+    )
+    assert role.attr("role").value == "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+    assert role.attr("principal_is_managed_identity").value is True
+    assert role.attr("principal_type").value is None
+
+
+def test_a_deployment_script_that_allows_tasks_patches_the_registry() -> None:
+    (patch,) = consumers(
+        "Microsoft.Resources/deploymentScripts",
+        "{\n  name: 'd'\n  properties: {\n    scriptContent: 'az resource update -n contosoacr"
+        " --resource-type Microsoft.ContainerRegistry/registries"
+        " --set properties.networkRuleBypassAllowedForTasks=true'\n  }\n}",
+    )
+    assert patch.kind is ConsumerKind.REGISTRY_PATCH
+    assert patch.link == RegistryLink(name="contosoacr")
+    properties = patch.attr("properties").value
+    assert properties[RegistryProperty.TASKS_BYPASS.value].value is True
+    assert patch.attr("source").value == "deployment-script"
+
+
+def test_a_script_that_does_not_allow_tasks_is_no_consumer() -> None:
+    assert (
+        consumers(
+            "Microsoft.Resources/deploymentScripts",
+            "{\n  name: 'd'\n  properties: { scriptContent: 'echo hello' }\n}",
+        )
+        == []
+    )
+
+
+def test_a_task_records_identity_agent_pool_and_custom_registries() -> None:
+    (task,) = consumers(
+        "Microsoft.ContainerRegistry/registries/tasks",
+        "{\n  name: 't'\n  identity: { type: 'SystemAssigned' }\n  properties: {\n"
+        "    agentPoolName: 'pool'\n    credentials: { customRegistries: {\n"
+        "      '${acr.name}.azurecr.io': { identity: '[system]' }\n    } }\n  }\n}",
+        parent=RegistryLink(name="contosoacr"),
+    )
+    assert task.link == RegistryLink(name="contosoacr")
+    assert task.attr("identity").value == "system-assigned"
+    assert task.attr("agent_pool").value == "pool"
+    assert task.attr("custom_registries").value == [
+        {"login_server": "contosoacr.azurecr.io", "identity": "[system]"}
+    ]
+
+
+# ---- AVM consumer modules
+
+
+def test_an_avm_module_call_becomes_the_resource_body_it_deploys() -> None:
+    shape = shape_from_params(
+        "br/public:avm/res/container-instance/container-group:0.4.0",
+        {
+            "imageRegistryCredentials": Value.of([Value.of({"server": Value.of("a.azurecr.io")})]),
+            "managedIdentities": Value.of({"systemAssigned": Value.of(True)}),
+            "name": Value.of("ignored"),
+        },
+    )
+    assert shape is not None
+    kind, body = shape
+    assert kind == "microsoft.containerinstance/containergroups"
+    assert set(body.value) == {"properties", "identity"}
+    assert body.value["identity"].value["type"].value == "SystemAssigned"
+    assert shape_from_params("br/public:avm/res/network/virtual-network:0.5.0", {}) is None
+
+
+@pytest.mark.parametrize(
+    ("managed", "expected"),
+    [
+        (None, None),
+        ({}, None),
+        ({"systemAssigned": True}, "SystemAssigned"),
+        ({"systemAssigned": False}, "None"),
+        ({"userAssignedResourceIds": ["id"]}, "UserAssigned"),
+        (
+            {"systemAssigned": True, "userAssignedResourceIds": ["id"]},
+            "SystemAssigned, UserAssigned",
+        ),
+        ({"systemAssigned": True, "userAssignedResourceIds": []}, "SystemAssigned"),
+    ],
+)
+def test_avm_managed_identities_become_the_arm_identity_type(
+    managed: dict[str, object] | None, expected: str | None
+) -> None:
+    data = None if managed is None else {k: Value.of(v) for k, v in managed.items()}
+    found = avm_identity_type(Value.of(data))
+    assert (found.value if found is not None else None) == expected
+
+
+def test_avm_managed_identities_undecidable_stay_unknown() -> None:
+    flag = Value.unknown("useSystem")
+    found = avm_identity_type(Value.of({"systemAssigned": flag}))
+    assert found is not None
+    assert not found.known
+    found = avm_identity_type(Value.unknown("identities"))
+    assert found is not None
+    assert not found.known
+
+
+# ---- links to the only registry
+
+
+def _registry(symbol: str) -> Registry:
+    return Registry(symbol=symbol, span=AT, name=Value.of(symbol))
+
+
+def test_unlinked_tasks_and_patches_go_to_the_only_registry() -> None:
+    task = Consumer(ConsumerKind.TASK, "t", AT, RegistryLink(), {})
+    endpoint = Consumer(ConsumerKind.PRIVATE_ENDPOINT, "pe", AT, RegistryLink(), {})
+    linked = Consumer(ConsumerKind.ML_WORKSPACE, "ml", AT, RegistryLink(name="x"), {})
+    one = list(only_registry_links([task, endpoint, linked], [_registry("acr")]))
+    assert [(c.symbol, c.link) for c in one] == [
+        ("t", RegistryLink(symbol="acr")),
+        ("ml", RegistryLink(name="x")),
+    ]
+    two = list(only_registry_links([task, linked], [_registry("a"), _registry("b")]))
+    assert [c.symbol for c in two] == ["ml"]
+
+
+# ---- a fixture with every kind
+
+
+def test_each_consumer_kind_links_to_its_registry() -> None:
+    model = load(FIXTURES / "consumers.bicep")
+    acr = registry(model, "acr")
+    linked = consumers_of(model, acr)
+    kinds = sorted(c.kind.value for c in linked)
+    assert kinds == sorted(
+        [
+            "task",
+            "task",
+            "agent-pool",
+            "private-endpoint",
+            "container-group",
+            "container-group",
+            "ml-workspace",
+            "web-app",
+            "role-assignment",
+            "registry-patch",
+        ]
+    )
+    by_symbol = {(c.kind, c.symbol): c for c in linked}
+    nested = by_symbol[(ConsumerKind.TASK, "acr::buildTask")]
+    assert nested.attr("identity").value == "system-assigned"
+    assert nested.attr("agent_pool").value is None
+    assert nested.attr("custom_registries").value[0]["identity"] == "[system]"
+    assert by_symbol[(ConsumerKind.TASK, "poolTask")].attr("agent_pool").value == "pool"
+    groups = [c for c in linked if c.kind is ConsumerKind.CONTAINER_GROUP]
+    assert {c.attr("identity").value for c in groups} == {"user-assigned", "admin-credentials"}
+    web = by_symbol[(ConsumerKind.WEB_APP, "web")]
+    assert web.attr("vnet_image_pull").value is True
+    assert web.attr("uses_managed_identity").value is True
+    role = by_symbol[(ConsumerKind.ROLE_ASSIGNMENT, "pull")]
+    assert role.attr("role").value == "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+    assert role.attr("principal_type").value == "ServicePrincipal"
+    assert role.attr("principal_is_managed_identity").value is True
+    posture = posture_of(acr, linked)
+    assert posture.private_endpoint_count == 1
+    assert posture.network_rule_bypass_allowed_for_tasks is True  # the deployment script
+
+
+def test_consumer_attributes_hold_no_credentials() -> None:
+    model = load(FIXTURES / "consumers.bicep")
+    assert "not-a-real-secret" not in repr(model.consumers)
