@@ -8,63 +8,32 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acr_trusted.lint import bicep
-from acr_trusted.lint.bicep_consumers import avm_identity_type
-from acr_trusted.lint.bicep_grammar import parse
-from acr_trusted.lint.known_modules import find_known_module
 from acr_trusted.lint.model import (
     ConsumerKind,
     FileModel,
-    LoadContext,
     OriginKind,
-    Registry,
-    RegistryProperty,
     Span,
     Value,
     consumers_of,
     posture_of,
 )
+from tests.bicep_helpers import (
+    ACCESS,
+    ACTION,
+    AVM,
+    BYPASS,
+    FIXTURES,
+    IP_RULES,
+    SKU,
+    TASKS,
+    context,
+    corpus_model,
+    load,
+    load_text,
+    registry,
+    value,
+)
 from tests.conftest import CORPUS
-
-FIXTURES = Path(__file__).parent / "fixtures" / "bicep"
-SKU = RegistryProperty.SKU
-ACCESS = RegistryProperty.PUBLIC_NETWORK_ACCESS
-BYPASS = RegistryProperty.BYPASS_OPTIONS
-TASKS = RegistryProperty.TASKS_BYPASS
-ACTION = RegistryProperty.DEFAULT_ACTION
-IP_RULES = RegistryProperty.IP_RULES
-
-
-def context(root: Path, param_files: tuple[Path, ...] = ()) -> LoadContext:
-    def display(path: Path) -> str:
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            return path.as_posix()
-
-    return LoadContext(
-        read_text=lambda p: Path(p).read_text(encoding="utf-8"),
-        display_path=display,
-        param_files=param_files,
-    )
-
-
-def load(path: Path, root: Path = FIXTURES, **kwargs: tuple[Path, ...]) -> FileModel:
-    return bicep.load(path, path.read_text(encoding="utf-8"), context(root, **kwargs))
-
-
-def load_text(text: str, name: str = "inline.bicep") -> FileModel:
-    return bicep.load(Path(name), text, context(Path(".")))
-
-
-def registry(model: FileModel, symbol: str) -> Registry:
-    found = [r for r in model.registries if r.symbol == symbol]
-    assert found, f"no registry {symbol!r} in {[r.symbol for r in model.registries]}"
-    return found[0]
-
-
-def value(reg: Registry, prop: RegistryProperty) -> object:
-    return reg.get(prop).value
-
 
 # ---- handles / parse errors
 
@@ -100,7 +69,7 @@ def test_broken_input_is_a_parse_error_not_an_exception(text: str) -> None:
     assert model.errors[0].span.line >= 1
 
 
-# ---- grammar: newer syntax
+# ---- a whole file
 
 
 def test_syntax_fixture_parses_and_evaluates_newer_syntax() -> None:
@@ -113,147 +82,7 @@ def test_syntax_fixture_parses_and_evaluates_newer_syntax() -> None:
     assert acr.api_version == "2025-11-01"
 
 
-@pytest.mark.parametrize(
-    "snippet",
-    [
-        "var a = x.?b ?? 'c'",
-        "var a = x[?'b']",
-        "var a = x!.y",
-        "var a = p::c.id",
-        "var a = map(xs, (x) => x.id)",
-        "var a = reduce(xs, {}, (cur, next) => union(cur, next))",
-        "var a = { ...b, c: 1 }",
-        "var a = [\n  for (x, i) in xs: {\n    n: i\n  }\n]",
-        "var a = cond\n  ? 1\n  : 2",
-        "var a = f(\n  1,\n  2\n)",
-        "var a = '${x}-${'${y}'}'",
-        "var a = '''\nraw ${x} ' text\n'''",
-        "var a = { 'k': 1, b: 2 }",
-        "var a = [1, 2\n 3]",
-        "var a = x =~ 'y' || !z && w != v",
-        "param p string[]?",
-        "param p resourceInput<'Microsoft.Storage/storageAccounts@2024-01-01'>.tags?",
-        "type t = 'a' | 'b'",
-        "type t =\n  | { cpu: '1' }\n  | { cpu: '2' }",
-        "type t = { @description('d')\n  a: string?\n  *: int }",
-        "@export()\nfunc f(a string, b int) string => '${a}${b}'",
-        "import { a, b as c } from './x.bicep'",
-        "import * as ns from './x.bicep'",
-        "extension 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:0.1.8-preview' as g",
-        "#disable-next-line no-unused-params\nparam p string",
-        "output o string = x.properties.loginServer",
-        "output o resource 'Microsoft.Storage/storageAccounts@2024-01-01' = s",
-        "resource r 'A/b@1' existing = {\n  name: 'x'\n  scope: resourceGroup('rg')\n}",
-        "resource r 'A/b@1' = if (c) {\n  name: 'x'\n  resource c 'd@1' = {\n    name: 'y'\n  }\n}",
-        "module m './m.bicep' = [for i in range(0, 2): if (i > 0) {\n  name: 'm${i}'\n}]",
-        "var a = {\n  type: 'x'\n  resource: 'y'\n  existing: true\n}",
-        "var a = b.type",
-        "using './main.bicep'\nparam x = 'y'",
-    ],
-)
-def test_grammar_accepts_newer_bicep_syntax(snippet: str) -> None:
-    parse(snippet + "\n")
-
-
-def test_operator_precedence_follows_bicep() -> None:
-    model = load_text(
-        "param e string = ''\n"
-        "resource r 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
-        "  name: 'r'\n"
-        "  sku: { name: !empty(e) ? 'Basic' : 'Premium' }\n"
-        "  properties: {\n"
-        "    publicNetworkAccess: 1 + 2 * 3 == 7 && 'a' != 'b' ? 'Disabled' : 'Enabled'\n"
-        "    networkRuleBypassOptions: null ?? e ?? 'None'\n"
-        "  }\n"
-        "}\n"
-    )
-    reg = registry(model, "r")
-    assert value(reg, SKU) == "Premium"  # (!empty(e)) ? ..., not !(empty(e) ? ...)
-    assert value(reg, ACCESS) == "Disabled"
-    assert value(reg, BYPASS) == ""
-
-
-# ---- evaluation and fixable literals
-
-
-def test_literal_bypass_and_tasks_flag_carry_offsets_for_fix() -> None:
-    path = FIXTURES / "syntax.bicep"
-    text = path.read_text(encoding="utf-8")
-    acr = registry(load(path), "acr")
-    for prop, written in ((BYPASS, "'None'"), (TASKS, "false")):
-        found = acr.get(prop)
-        assert found.is_literal
-        assert found.span is not None
-        assert found.span.start_offset is not None
-        assert text[found.span.start_offset : found.span.end_offset] == written
-
-
-def test_parameter_default_carries_origin_and_is_not_fixable() -> None:
-    path = CORPUS / (
-        "Azure__azure-quickstart-templates/quickstarts/microsoft.containerregistry/"
-        "container-registry-with-policies-and-diagnostics/main.bicep"
-    )
-    if not path.exists():
-        pytest.skip("corpus not beside the checkout")
-    acr = registry(load(path, CORPUS), "acr")
-    bypass = acr.get(BYPASS)
-    assert bypass.value == "None"
-    assert bypass.origin.kind is OriginKind.PARAMETER_DEFAULT
-    assert bypass.origin.name == "networkRuleBypassOptions"
-    assert "networkRuleBypassOptions" in bypass.depends_on
-    assert not bypass.is_literal
-    assert value(acr, SKU) == "Basic"
-
-
-def test_unknown_values_never_raise_and_stay_unknown() -> None:
-    model = load_text(
-        "param p string\n"
-        "var cycle = other\nvar other = cycle\n"
-        "resource r 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
-        "  name: uniqueString(resourceGroup().id)\n"
-        "  properties: {\n"
-        "    publicNetworkAccess: p == 'x' ? 'Disabled' : 'Enabled'\n"
-        "    networkRuleBypassOptions: cycle\n"
-        "    networkRuleSet: { defaultAction: subscription().id[3] }\n"
-        "  }\n"
-        "}\n"
-    )
-    reg = registry(model, "r")
-    access = reg.get(ACCESS)
-    assert not access.known
-    assert {a.value for a in access.possible()} == {"Disabled", "Enabled"}
-    assert not reg.get(BYPASS).known
-    assert not reg.get(ACTION).known
-    assert not reg.name.known
-
-
-def test_undecidable_parameters_are_reported_where_used_and_remember_the_declaration() -> None:
-    model = load_text(
-        "param bypass string\n"
-        "param location string = resourceGroup().location\n"
-        "resource r 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
-        "  name: 'contosoacr'\n"
-        "  properties: {\n"
-        "    networkRuleBypassOptions: bypass\n"
-        "    publicNetworkAccess: location\n"
-        "  }\n"
-        "}\n"
-    )
-    reg = registry(model, "r")
-    bypass = reg.get(BYPASS)
-    assert not bypass.known
-    assert bypass.span is not None
-    assert (bypass.span.line, bypass.span.column) == (6, 31)
-    assert bypass.origin.kind is OriginKind.PARAMETER_VALUE
-    assert bypass.origin.span is not None
-    assert bypass.origin.span.line == 1
-    assert "no default" in bypass.origin.describe()
-    access = reg.get(ACCESS)
-    assert access.span is not None
-    assert (access.span.line, access.span.column) == (7, 26)
-    assert access.origin.kind is OriginKind.PARAMETER_DEFAULT
-    assert access.origin.span is not None
-    assert access.origin.span.line == 2
+# ---- modules
 
 
 def test_parameter_values_given_by_a_caller_keep_their_place(tmp_path: Path) -> None:
@@ -276,56 +105,6 @@ def test_parameter_values_given_by_a_caller_keep_their_place(tmp_path: Path) -> 
     assert not bypass.known
     assert bypass.span is not None
     assert (bypass.span.path, bypass.span.line, bypass.span.column) == ("main.bicep", 4, 13)
-
-
-# ---- consumers
-
-
-def test_each_consumer_kind_links_to_its_registry() -> None:
-    model = load(FIXTURES / "consumers.bicep")
-    acr = registry(model, "acr")
-    linked = consumers_of(model, acr)
-    kinds = sorted(c.kind.value for c in linked)
-    assert kinds == sorted(
-        [
-            "task",
-            "task",
-            "agent-pool",
-            "private-endpoint",
-            "container-group",
-            "container-group",
-            "ml-workspace",
-            "web-app",
-            "role-assignment",
-            "registry-patch",
-        ]
-    )
-    by_symbol = {(c.kind, c.symbol): c for c in linked}
-    nested = by_symbol[(ConsumerKind.TASK, "acr::buildTask")]
-    assert nested.attr("identity").value == "system-assigned"
-    assert nested.attr("agent_pool").value is None
-    assert nested.attr("custom_registries").value[0]["identity"] == "[system]"
-    assert by_symbol[(ConsumerKind.TASK, "poolTask")].attr("agent_pool").value == "pool"
-    groups = [c for c in linked if c.kind is ConsumerKind.CONTAINER_GROUP]
-    assert {c.attr("identity").value for c in groups} == {"user-assigned", "admin-credentials"}
-    web = by_symbol[(ConsumerKind.WEB_APP, "web")]
-    assert web.attr("vnet_image_pull").value is True
-    assert web.attr("uses_managed_identity").value is True
-    role = by_symbol[(ConsumerKind.ROLE_ASSIGNMENT, "pull")]
-    assert role.attr("role").value == "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-    assert role.attr("principal_type").value == "ServicePrincipal"
-    assert role.attr("principal_is_managed_identity").value is True
-    posture = posture_of(acr, linked)
-    assert posture.private_endpoint_count == 1
-    assert posture.network_rule_bypass_allowed_for_tasks is True  # the deployment script
-
-
-def test_consumer_attributes_hold_no_credentials() -> None:
-    model = load(FIXTURES / "consumers.bicep")
-    assert "not-a-real-secret" not in repr(model.consumers)
-
-
-# ---- modules
 
 
 def test_local_modules_params_in_outputs_out_and_null_fallback() -> None:
@@ -480,70 +259,47 @@ resource tasks 'Microsoft.ContainerRegistry/registries/tasks@2025-03-01-preview'
 
 
 @pytest.mark.parametrize(
-    ("managed", "expected"),
+    ("version", "ip_rules", "expect_rule_set"),
     [
-        (None, None),
-        ({}, None),
-        ({"systemAssigned": True}, "SystemAssigned"),
-        ({"systemAssigned": False}, "None"),
-        ({"userAssignedResourceIds": ["id"]}, "UserAssigned"),
-        (
-            {"systemAssigned": True, "userAssignedResourceIds": ["id"]},
-            "SystemAssigned, UserAssigned",
-        ),
-        ({"systemAssigned": True, "userAssignedResourceIds": []}, "SystemAssigned"),
+        ("0.9.3", "[]", False),
+        ("0.12.1", "[]", True),
+        ("0.12.1", None, False),
+        ("0.9.3", "[{ value: '1.2.3.4' }]", True),
     ],
 )
-def test_avm_managed_identities_become_the_arm_identity_type(
-    managed: dict[str, object] | None, expected: str | None
+def test_known_avm_module_builds_its_rule_set_by_version(
+    version: str, ip_rules: str | None, expect_rule_set: bool
 ) -> None:
-    data = None if managed is None else {k: Value.of(v) for k, v in managed.items()}
-    found = avm_identity_type(Value.of(data))
-    assert (found.value if found is not None else None) == expected
-
-
-def test_avm_managed_identities_undecidable_stay_unknown() -> None:
-    flag = Value.unknown("useSystem")
-    found = avm_identity_type(Value.of({"systemAssigned": flag}))
-    assert found is not None
-    assert not found.known
-    found = avm_identity_type(Value.unknown("identities"))
-    assert found is not None
-    assert not found.known
+    rules = "" if ip_rules is None else f"    networkRuleSetIpRules: {ip_rules}\n"
+    model = load_text(
+        f"module acr 'br/public:avm/res/container-registry/registry:{version}' = {{\n"
+        f"  params: {{\n    name: 'contosoacr'\n{rules}  }}\n}}\n"
+    )
+    reg = registry(model, "acr")
+    assert (ACTION in reg.properties) is expect_rule_set
+    bypass = reg.get(BYPASS)
+    assert bypass.value == "AzureServices"
+    assert bypass.origin.kind is OriginKind.MODULE_TABLE
 
 
 @pytest.mark.parametrize(
-    ("version", "ip_rules", "expect_rule_set"),
+    ("source", "known"),
     [
-        ("0.9.3", Value.of([]), False),
-        ("0.12.1", Value.of([]), True),
-        ("0.12.1", None, False),
-        ("0.9.3", Value.of([{"value": "1.2.3.4"}]), True),
+        ("br:mcr.microsoft.com/bicep/avm/res/container-registry/registry:0.12.0", True),
+        ("br/public:avm/res/container-registry/registry-x:1.0.0", False),
     ],
 )
-def test_known_module_table_network_rule_set_by_version(
-    version: str, ip_rules: Value | None, expect_rule_set: bool
-) -> None:
-    entry = find_known_module(f"br/public:avm/res/container-registry/registry:{version}")
-    assert entry is not None
-    inputs = {"name": Value.of("acr")}
-    if ip_rules is not None:
-        inputs["networkRuleSetIpRules"] = ip_rules
-    built = entry.build(inputs, Span.point("main.bicep", 1))
-    assert (RegistryProperty.DEFAULT_ACTION in built.properties) is expect_rule_set
-    assert built.properties[BYPASS].value == "AzureServices"
-    assert built.properties[BYPASS].origin.kind is OriginKind.MODULE_TABLE
-    assert find_known_module(
-        "br:mcr.microsoft.com/bicep/avm/res/container-registry/registry:0.12.0"
-    )
-    assert find_known_module("br/public:avm/res/container-registry/registry-x:1.0.0") is None
+def test_known_avm_module_is_recognised_by_either_registry_alias(source: str, known: bool) -> None:
+    model = load_text(f"module acr '{source}' = {{\n  params: {{ name: 'contosoacr' }}\n}}\n")
+    assert bool(model.registries) is known
 
 
 def test_known_module_null_input_falls_back_to_default() -> None:
-    entry = find_known_module("br/public:avm/res/container-registry/registry:0.9.1")
-    assert entry is not None
-    built = entry.build({"networkRuleBypassOptions": Value.of(None)}, Span.point("m.bicep", 1))
-    assert built.properties[BYPASS].value == "AzureServices"
+    model = load_text(
+        "module acr 'br/public:avm/res/container-registry/registry:0.9.1' = {\n"
+        "  params: {\n    name: 'contosoacr'\n    networkRuleBypassOptions: null\n  }\n}\n"
+    )
+    assert value(registry(model, "acr"), BYPASS) == "AzureServices"
 
 
 # ---- parameter files
@@ -594,16 +350,6 @@ def test_evaluate_template_for_other_loaders() -> None:
 
 
 # ---- the corpus, with MANIFEST.tsv's labels
-
-
-def corpus_model(relative: str) -> FileModel:
-    path = CORPUS / relative
-    if not path.exists():
-        pytest.skip("corpus not beside the checkout")
-    return load(path, CORPUS)
-
-
-AVM = "Azure__bicep-registry-modules/avm/"
 
 
 def test_every_corpus_bicep_file_loads(shared_dir: Path) -> None:

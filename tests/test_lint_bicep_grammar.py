@@ -12,11 +12,11 @@ from acr_trusted.lint.bicep_grammar import (
     NewlineFilter,
     build_parser,
     grammar_digest,
+    parse,
     tables_text,
 )
+from tests.bicep_helpers import ACCESS, BYPASS, FIXTURES, SKU, load_text, registry, value
 from tests.conftest import CORPUS
-
-FIXTURES = Path(__file__).parent / "fixtures" / "bicep"
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,66 @@ def test_string_keys_made_of_digits_are_refused() -> None:
     with pytest.raises(ValueError, match="'12'"):
         bicep_grammar._check_keys({"a": [{"12": 1}]})
     bicep_grammar._check_keys({"a": [{12: 1, "b": (1, 2)}]})
+
+
+# ---- what the grammar accepts, and how it groups
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "var a = x.?b ?? 'c'",
+        "var a = x[?'b']",
+        "var a = x!.y",
+        "var a = p::c.id",
+        "var a = map(xs, (x) => x.id)",
+        "var a = reduce(xs, {}, (cur, next) => union(cur, next))",
+        "var a = { ...b, c: 1 }",
+        "var a = [\n  for (x, i) in xs: {\n    n: i\n  }\n]",
+        "var a = cond\n  ? 1\n  : 2",
+        "var a = f(\n  1,\n  2\n)",
+        "var a = '${x}-${'${y}'}'",
+        "var a = '''\nraw ${x} ' text\n'''",
+        "var a = { 'k': 1, b: 2 }",
+        "var a = [1, 2\n 3]",
+        "var a = x =~ 'y' || !z && w != v",
+        "param p string[]?",
+        "param p resourceInput<'Microsoft.Storage/storageAccounts@2024-01-01'>.tags?",
+        "type t = 'a' | 'b'",
+        "type t =\n  | { cpu: '1' }\n  | { cpu: '2' }",
+        "type t = { @description('d')\n  a: string?\n  *: int }",
+        "@export()\nfunc f(a string, b int) string => '${a}${b}'",
+        "import { a, b as c } from './x.bicep'",
+        "import * as ns from './x.bicep'",
+        "extension 'br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:0.1.8-preview' as g",
+        "#disable-next-line no-unused-params\nparam p string",
+        "output o string = x.properties.loginServer",
+        "output o resource 'Microsoft.Storage/storageAccounts@2024-01-01' = s",
+        "resource r 'A/b@1' existing = {\n  name: 'x'\n  scope: resourceGroup('rg')\n}",
+        "resource r 'A/b@1' = if (c) {\n  name: 'x'\n  resource c 'd@1' = {\n    name: 'y'\n  }\n}",
+        "module m './m.bicep' = [for i in range(0, 2): if (i > 0) {\n  name: 'm${i}'\n}]",
+        "var a = {\n  type: 'x'\n  resource: 'y'\n  existing: true\n}",
+        "var a = b.type",
+        "using './main.bicep'\nparam x = 'y'",
+    ],
+)
+def test_grammar_accepts_newer_bicep_syntax(snippet: str) -> None:
+    parse(snippet + "\n")
+
+
+def test_operator_precedence_follows_bicep() -> None:
+    model = load_text(
+        "param e string = ''\n"
+        "resource r 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'r'\n"
+        "  sku: { name: !empty(e) ? 'Basic' : 'Premium' }\n"
+        "  properties: {\n"
+        "    publicNetworkAccess: 1 + 2 * 3 == 7 && 'a' != 'b' ? 'Disabled' : 'Enabled'\n"
+        "    networkRuleBypassOptions: null ?? e ?? 'None'\n"
+        "  }\n"
+        "}\n"
+    )
+    reg = registry(model, "r")
+    assert value(reg, SKU) == "Premium"  # (!empty(e)) ? ..., not !(empty(e) ? ...)
+    assert value(reg, ACCESS) == "Disabled"
+    assert value(reg, BYPASS) == ""
