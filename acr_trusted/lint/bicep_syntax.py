@@ -1,8 +1,8 @@
 """A Bicep file as declarations: the parse tree cut into params, vars, resources and modules.
 
 :func:`read_template` parses a file with :mod:`acr_trusted.lint.bicep_grammar` and indexes its
-declarations, keeping the Lark subtrees of their values for the evaluator
-(:mod:`acr_trusted.lint.bicep_eval`) to evaluate on demand, and turns Lark positions into
+declarations, keeping the subtrees of their values for the evaluator
+(:mod:`acr_trusted.lint.bicep_eval`) to evaluate on demand, and turns tree offsets into
 :class:`~acr_trusted.lint.model.Span` objects. Interpolation holes (``'${a}-x'``) are parsed
 here too, with positions rebased to the file.
 """
