@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -439,10 +439,7 @@ class _Loader:
             )
             for c in inner.consumers
         ]
-        translated: dict[str, Value] = {}
-        for name, node in template.outputs.items():
-            value = inner_eval.value(node, {})
-            translated[name] = _translate(value, mapping, evaluator.scope)
+        translated = _Outputs(template.outputs, inner_eval, mapping, evaluator.scope)
         outputs[module.symbol] = Value.of(translated, module.span)
         return tuple(registries), tuple(consumers)
 
@@ -477,6 +474,37 @@ def _registry_outputs(scope: int, symbol: str, span: Span) -> Value:
         ref = Ref(link, f"outputs.{name}", REGISTRY_TYPE, scope)
         outputs[name] = with_ref(ref, span, f"{symbol}.outputs.{name}", ())
     return Value.of(outputs, span)
+
+
+class _Outputs(Mapping[str, Value]):
+    """A local module's outputs as its caller sees them, each evaluated when first read:
+    most outputs of a big module are never used by the file that calls it."""
+
+    def __init__(
+        self,
+        nodes: Mapping[str, Any],
+        evaluator: Evaluator,
+        mapping: Mapping[str, str],
+        caller_scope: int,
+    ) -> None:
+        self._nodes = nodes
+        self._evaluator = evaluator
+        self._mapping = mapping
+        self._caller_scope = caller_scope
+        self._values: dict[str, Value] = {}
+
+    def __getitem__(self, name: str) -> Value:
+        found = self._values.get(name)
+        if found is None:
+            value = self._evaluator.value(self._nodes[name], {})
+            found = self._values[name] = _translate(value, self._mapping, self._caller_scope)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
 
 
 def _translate(value: Value, mapping: Mapping[str, str], caller_scope: int) -> Value:
