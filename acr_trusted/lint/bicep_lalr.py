@@ -295,6 +295,8 @@ class Parser:
         self.watched = watched
         # ``?a: b`` reductions, by rule index: the rule's name, or None for other rules
         self._units = [rule.origin if rule.is_unit else None for rule in tables.rules]
+        # the other reductions, by rule index: (children taken, rule name, node builder)
+        self._reductions = [(rule.size, rule.origin, rule.build) for rule in tables.rules]
         # (state below, top state, look-ahead) -> top state after the unit reductions it makes
         self._chains: dict[tuple[int, int, str], int] = {}
 
@@ -306,7 +308,7 @@ class Parser:
         tables = self.tables
         match = tables.pattern.match
         rows = tables.rows
-        rules = tables.rules
+        reductions = self._reductions
         ignore = tables.ignore
         unless = tables.unless
         passes = self.passes
@@ -346,17 +348,17 @@ class Parser:
                     states[-1] = top
                     action = rows[top].get(kind)
                     continue
-                rule = rules[~action]
-                size = rule.size
+                size, origin, build = reductions[~action]
                 if size:
                     raw = values[-size:]
                     del values[-size:]
                     del states[-size:]
                 else:
                     raw = []
-                values.append(rule.build(raw))
-                states.append(rows[states[-1]][rule.origin])
-                action = rows[states[-1]].get(kind)
+                values.append(build(raw))
+                top = rows[states[-1]][origin]
+                states.append(top)
+                action = rows[top].get(kind)
             if action is None:
                 raise NotHandled
             states.append(action)
