@@ -11,11 +11,18 @@ from lark import Lark
 
 from acr_trusted.lint import bicep_grammar
 from acr_trusted.lint.bicep_grammar import TABLES, NewlineFilter, newline_passes
-from acr_trusted.lint.bicep_lalr import Node, NotHandled, Parser, Tables, Token, from_lark, shape
+from acr_trusted.lint.bicep_lalr import Node, NotHandled, Parser, Tables, Token, from_lark
 from tests.conftest import CORPUS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def shape(node: Any) -> Any:
+    """A tree as nested tuples (name, offsets, children), for comparing trees."""
+    if isinstance(node, Node):
+        return (node.data, node.start_pos, node.end_pos, tuple(shape(c) for c in node.children))
+    return (node.type, node.value, node.start_pos, node.end_pos)
 
 
 def bicep_files() -> list[Path]:
@@ -166,3 +173,12 @@ def test_mutated_files_parse_to_larks_tree_or_are_left_to_lark(
     got = fast_shape(fast, text)
     if got is not None:
         assert got == lark_shape(lark_parser, text)
+
+
+def test_without_the_driver_lark_gives_the_same_tree(
+    fast: Parser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (FIXTURES / "bicep" / "syntax.bicep").read_text(encoding="utf-8")
+    expected = shape(fast.parse(text, offset=5))
+    monkeypatch.setattr(bicep_grammar, "_fast_parser", lambda: None)
+    assert shape(bicep_grammar.parse(text, offset=5)) == expected

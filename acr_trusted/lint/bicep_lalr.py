@@ -91,13 +91,6 @@ def from_lark(tree: Any, offset: int = 0) -> Any:
     return Node(str(tree.data), children, meta.start_pos + offset, meta.end_pos + offset)
 
 
-def shape(node: Any) -> Any:
-    """A node as nested tuples (name, offsets, children), for comparing trees."""
-    if isinstance(node, Node):
-        return (node.data, node.start_pos, node.end_pos, tuple(shape(c) for c in node.children))
-    return (node.type, node.value, node.start_pos, node.end_pos)
-
-
 class _Rule:
     """How a reduction builds its value (Lark's ParseTreeBuilder for one rule)."""
 
