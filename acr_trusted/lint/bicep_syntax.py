@@ -36,6 +36,7 @@ class SourceFile:
         self._starts = [0]
         self._starts.extend(found.end() for found in _NEWLINE.finditer(text))
         self.holes: dict[int, Node | ParseError] = {}  # parse_hole's, by file offset
+        self._spans: dict[tuple[int, int, bool], Span] = {}  # a module is evaluated per call
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset)
@@ -43,11 +44,17 @@ class SourceFile:
 
     def span(self, start: int, end: int, *, literal: bool = False) -> Span:
         """The span of ``text[start:end]`` (``literal``: with offsets, so ``--fix`` may edit it)."""
-        line, column = self.position(start)
-        end_line, end_column = self.position(max(start, end - 1))
-        if literal:
-            return Span(self.display, line, column, end_line, end_column, start, end)
-        return Span(self.display, line, column, end_line, end_column)
+        key = (start, end, literal)
+        found = self._spans.get(key)
+        if found is None:
+            line, column = self.position(start)
+            end_line, end_column = self.position(max(start, end - 1))
+            if literal:
+                found = Span(self.display, line, column, end_line, end_column, start, end)
+            else:
+                found = Span(self.display, line, column, end_line, end_column)
+            self._spans[key] = found
+        return found
 
     def span_of(self, node: Node | Token, *, literal: bool = False) -> Span:
         start, end = bounds(node)
