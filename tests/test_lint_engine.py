@@ -327,7 +327,11 @@ def test_a_failed_child_leaves_its_files_to_the_parent(monkeypatch: pytest.Monke
     assert any(f.span.path.endswith("main.tf") for f in result.findings)
 
 
-def test_a_forked_child_returns_its_findings_or_nothing_when_it_fails() -> None:
+def test_a_forked_child_returns_its_findings_or_nothing_when_it_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # as in the single-threaded command line, whatever threads earlier tests left behind
+    monkeypatch.setattr(engine.threading, "active_count", lambda: 1)
     finding = Finding("ACRT001", Severity.ERROR, Span.point("main.tf", 3, 1), "m", "acr")
     wait = engine._forked(lambda: [finding])
     assert wait is not None
@@ -339,3 +343,9 @@ def test_a_forked_child_returns_its_findings_or_nothing_when_it_fails() -> None:
     failing = engine._forked(broken)
     assert failing is not None
     assert failing() is None
+
+
+def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library caller with threads (a server, a pool) gets the serial path."""
+    monkeypatch.setattr(engine.threading, "active_count", lambda: 2)
+    assert engine._forked(lambda: []) is None

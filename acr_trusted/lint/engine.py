@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -201,12 +202,14 @@ def _cores() -> int:
 def _forked(work: Callable[[], list[Finding]]) -> Callable[[], list[Finding] | None] | None:
     """Run ``work`` in a forked child; the function returned waits for its findings.
 
-    ``None`` where processes cannot fork; the waiting function gives ``None`` if the child
+    ``None`` where processes cannot fork or other threads run; the waiting function gives ``None`` if the child
     failed, and the caller does the work itself. The findings come back pickled through a
     pipe only this process and its child hold.
     """
     fork = getattr(os, "fork", None)
-    if fork is None:
+    # Forking a process that runs other threads can copy a lock another thread holds (and
+    # Python 3.12 warns about it): only the single-threaded command line forks.
+    if fork is None or threading.active_count() > 1:
         return None
     try:
         read_end, write_end = os.pipe()
