@@ -348,4 +348,4 @@ def test_a_forked_child_returns_its_findings_or_nothing_when_it_fails(
 def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """A library caller with threads (a server, a pool) gets the serial path."""
     monkeypatch.setattr(engine.threading, "active_count", lambda: 2)
-    assert engine._forked(lambda: []) is None
+    assert engine._forked(list) is None

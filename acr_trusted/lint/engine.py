@@ -202,8 +202,8 @@ def _cores() -> int:
 def _forked(work: Callable[[], list[Finding]]) -> Callable[[], list[Finding] | None] | None:
     """Run ``work`` in a forked child; the function returned waits for its findings.
 
-    ``None`` where processes cannot fork or other threads run; the waiting function gives ``None`` if the child
-    failed, and the caller does the work itself. The findings come back pickled through a
+    ``None`` where processes cannot fork or other threads run; the waiting function gives
+    ``None`` if the child failed, and the caller does the work itself. The findings come back pickled through a
     pipe only this process and its child hold.
     """
     fork = getattr(os, "fork", None)
