@@ -203,8 +203,8 @@ def _forked(work: Callable[[], list[Finding]]) -> Callable[[], list[Finding] | N
     """Run ``work`` in a forked child; the function returned waits for its findings.
 
     ``None`` where processes cannot fork or other threads run; the waiting function gives
-    ``None`` if the child failed, and the caller does the work itself. The findings come back pickled through a
-    pipe only this process and its child hold.
+    ``None`` if the child failed, and the caller does the work itself. The findings come back
+    pickled through a pipe only this process and its child hold.
     """
     fork = getattr(os, "fork", None)
     # Forking a process that runs other threads can copy a lock another thread holds (and
