@@ -194,7 +194,8 @@ def _plain(data: Any) -> Any:
     [
         ("if(parameters('flag'), 'a', 'b')", "a"),
         ("if(not(parameters('flag')), 'a', 'b')", "b"),
-        ("equals(parameters('sku'), 'premium')", True),
+        ("equals(parameters('sku'), 'premium')", False),  # equals is case-sensitive
+        ("equals(toLower(parameters('sku')), 'premium')", True),
         ("and(true(), parameters('flag'), equals(1, 1))", True),
         ("or(false(), false())", False),
         ("empty(createArray())", True),
@@ -205,7 +206,7 @@ def _plain(data: Any) -> Any:
         ("toLower('ABC')", "abc"),
         ("toUpper('abc')", "ABC"),
         ("length(parameters('regions'))", 2),
-        ("contains(parameters('regions'), 'WestEurope')", True),
+        ("contains(parameters('regions'), 'WestEurope')", False),  # arrays: case-sensitive
         ("createObject('a', 1, 'b', createArray('x'))", {"a": 1, "b": ["x"]}),
         ("union(createObject('a', 1), createObject('b', 2))", {"a": 1, "b": 2}),
         ("union(createArray(1, 2), createArray(2, 3))", [1, 2, 3]),

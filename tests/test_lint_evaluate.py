@@ -37,7 +37,7 @@ class TestPlainAndEquality:
     @pytest.mark.parametrize(
         ("left", "right", "expected"),
         [
-            pytest.param("None", "none", True, id="enum-strings-ignore-case"),
+            pytest.param("None", "none", False, id="strings-are-case-sensitive"),
             pytest.param("Premium", "Standard", False, id="different-strings"),
             pytest.param(True, 1, False, id="bool-is-not-int"),
             pytest.param(False, False, True, id="bools"),
@@ -122,9 +122,18 @@ class TestLogic:
 
 
 class TestEquals:
-    def test_enum_comparison_ignores_case(self) -> None:
-        """``'none' == 'None'`` is true, as ARM compares enum values."""
-        assert ev.equals(Value.of("none"), Value.of("None"), span=SPAN).value is True
+    def test_template_equality_is_case_sensitive(self) -> None:
+        """Bicep ``==`` and ARM ``equals`` compare strings case-sensitively."""
+        assert ev.equals(Value.of("none"), Value.of("None"), span=SPAN).value is False
+
+    def test_ignore_case_serves_bicep_tilde_operators(self) -> None:
+        """``=~`` is true and ``!~`` false for the same letters in another case."""
+        assert ev.equals(Value.of("none"), Value.of("None"), ignore_case=True, span=SPAN).value
+        negated = ev.equals(
+            Value.of("none"), Value.of("None"), negate=True, ignore_case=True, span=SPAN
+        )
+        assert negated.value is False
+        assert "!~" in negated.expression
 
     def test_negate(self) -> None:
         """``!=`` negates and keeps both sides' dependencies."""
@@ -185,8 +194,9 @@ class TestCollections:
         ("container", "item", "expected"),
         [
             pytest.param({"Key": 1}, "key", True, id="object-key-any-case"),
-            pytest.param(["a", "B"], "b", True, id="list-item-any-case"),
-            pytest.param("Hello", "ELL", True, id="substring"),
+            pytest.param(["a", "B"], "b", False, id="list-item-case-sensitive"),
+            pytest.param("Hello", "ell", True, id="substring"),
+            pytest.param("Hello", "ELL", False, id="substring-case-sensitive"),
             pytest.param(["a"], "z", False, id="missing"),
         ],
     )

@@ -476,10 +476,8 @@ def _compare(self: Evaluator, node: Any, env: Mapping[str, Value]) -> Value:
     left, right = self.value(left_node, env), self.value(right_node, env)
     span = self._span(node)
     op = str(operator)
-    if op in ("==", "=~"):
-        return ev.equals(left, right, span=span)
-    if op in ("!=", "!~"):
-        return ev.equals(left, right, negate=True, span=span)
+    if op in ("==", "=~", "!=", "!~"):
+        return ev.equals(left, right, negate=op[0] == "!", ignore_case=op[1] == "~", span=span)
     return ev.compare(left, op, right, span=span)
 
 

@@ -3,7 +3,10 @@
 Each loader walks its own syntax and calls these functions for the operators and built-ins it
 meets; they combine :class:`~acr_trusted.lint.model.Value` objects, so every format gets the
 same semantics: a result is known only when everything it needed was known, it remembers the
-parameters it depended on, and string comparison follows ARM (enum values ignore case).
+parameters it depended on, and string comparison follows the template languages: ``==`` and
+ARM ``equals`` are case-sensitive in all three, Bicep ``=~`` is not. (The *service* reads enum
+property values case-insensitively -- 'none' is None -- which the rules apply through
+``Value.is_`` and ``posture.canonical``, not here.)
 
 A ternary whose condition is unknown stays unknown but keeps both branches in ``alternatives``
 so a rule can still say "can be restricted" when either branch restricts.
@@ -56,14 +59,16 @@ def _unwrap(data: Any) -> Any:
     return data
 
 
-def equal_values(left: Any, right: Any) -> bool:
-    """ARM/Bicep equality for plain data: strings compare case-insensitively, as ARM enums do.
+def equal_values(left: Any, right: Any, *, ignore_case: bool = False) -> bool:
+    """Template equality for plain data: Bicep ``==``, ARM ``equals`` and HCL ``==``.
 
-    Terraform string comparison is case-sensitive, but the only strings acr-trusted compares are
-    enum-like service values, where the service itself ignores case.
+    All three compare strings case-sensitively (Bicep compiles ``a =~ b`` to
+    ``equals(toLower(a), toLower(b))``); ``ignore_case`` serves ``=~`` / ``!~``. Case-insensitive
+    *enum* semantics ('none' is None) belong to the service and live in ``Value.is_`` and
+    ``posture.canonical``, not here.
     """
     if isinstance(left, str) and isinstance(right, str):
-        return left.lower() == right.lower()
+        return left.lower() == right.lower() if ignore_case else left == right
     if isinstance(left, bool) or isinstance(right, bool):
         return left is right
     return bool(left == right)
@@ -125,12 +130,20 @@ def or_(left: Value, right: Value, *, span: Span | None) -> Value:
     return computed(False, (left, right), expression=expression, span=span)
 
 
-def equals(left: Value, right: Value, *, negate: bool = False, span: Span | None) -> Value:
-    """``==`` / ``!=`` (and ARM ``equals``)."""
-    expression = f"{left.expression} {'!=' if negate else '=='} {right.expression}"
+def equals(
+    left: Value,
+    right: Value,
+    *,
+    negate: bool = False,
+    ignore_case: bool = False,
+    span: Span | None,
+) -> Value:
+    """``==`` / ``!=`` (and ARM ``equals``); Bicep ``=~`` / ``!~`` with ``ignore_case``."""
+    operator = ("!" if negate else "=") + ("~" if ignore_case else "=")
+    expression = f"{left.expression} {operator} {right.expression}"
     if not (left.known and right.known):
         return unknown_from((left, right), expression=expression, span=span)
-    result = equal_values(plain(left), plain(right))
+    result = equal_values(plain(left), plain(right), ignore_case=ignore_case)
     return computed(result != negate, (left, right), expression=expression, span=span)
 
 
@@ -166,12 +179,14 @@ def contains(container: Value, item: Value, *, span: Span | None) -> Value:
     if not (container.known and item.known):
         return unknown_from((container, item), expression=expression, span=span)
     data, needle = plain(container), plain(item)
+    # ARM: "The string comparison is case-sensitive. However, when testing if an object
+    # contains a key, the comparison is case-insensitive."
     if isinstance(data, dict):
-        result = any(equal_values(k, needle) for k in data)
+        result = any(equal_values(k, needle, ignore_case=True) for k in data)
     elif isinstance(data, list):
         result = any(equal_values(v, needle) for v in data)
     elif isinstance(data, str) and isinstance(needle, str):
-        result = needle.lower() in data.lower()
+        result = needle in data
     else:
         return unknown_from((container, item), expression=expression, span=span)
     return computed(result, (container, item), expression=expression, span=span)
