@@ -282,6 +282,16 @@ class TestIdentityUseFromRegistryCredential:
         assert self.read(identity=Value.of("[system]")).value == "system-assigned"
 
     @pytest.mark.parametrize(
+        "expression", ["identity.id", "uami.outputs.resourceId.id", "resourceId('x', 'y')"]
+    )
+    def test_a_resource_id_expression_is_user_assigned(self, expression: str) -> None:
+        """The field takes '[system]' or a resource ID, so a resource's ID is a UAMI."""
+        assert self.read(identity=Value.unknown(expression)).value == "user-assigned"
+
+    def test_a_variable_called_id_is_not_a_resource_reference(self) -> None:
+        assert not self.read(identity=Value.unknown("var.id")).known
+
+    @pytest.mark.parametrize(
         ("group", "expected"),
         [("UserAssigned", "user-assigned"), ("SystemAssigned", "system-assigned")],
     )

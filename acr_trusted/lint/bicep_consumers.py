@@ -89,23 +89,6 @@ def _private_endpoint(site: _Site) -> list[Consumer]:
     return out
 
 
-def _identity_use(site: _Site) -> Value:
-    kind = site.get("identity.type")
-    if kind is None:
-        return Value.of(IdentityUse.NONE.value)
-    text = kind.text()
-    if text is None:
-        return Value.unknown(kind.expression or "identity.type", kind.span)
-    lowered = text.lower().replace(" ", "")
-    if "systemassigned" in lowered:
-        use = IdentityUse.SYSTEM_ASSIGNED
-    elif "userassigned" in lowered:
-        use = IdentityUse.USER_ASSIGNED
-    else:
-        use = IdentityUse.NONE
-    return Value.of(use.value, kind.span, origin=kind.origin, depends_on=kind.depends_on)
-
-
 def _task(site: _Site) -> list[Consumer]:
     link = site.parent or RegistryLink()
     registries: list[dict[str, str | None]] = []
@@ -127,7 +110,7 @@ def _task(site: _Site) -> list[Consumer]:
             ConsumerKind.TASK,
             link,
             {
-                "identity": _identity_use(site),
+                "identity": IdentityUse.from_identity_type(site.get("identity.type")),
                 "agent_pool": agent_pool,
                 "custom_registries": Value.of(registries, custom.span if custom else None),
                 "api_version": Value.of(site.api_version) if site.api_version else None,
@@ -149,17 +132,12 @@ def _container_group(site: _Site) -> list[Consumer]:
         link = link_of(server) if server is not None else RegistryLink()
         if link.empty:
             continue
-        if site.get("username", entry) is not None or site.get("password", entry) is not None:
-            use = Value.of(IdentityUse.ADMIN_CREDENTIALS.value, entry.span)
-        else:
-            identity = site.get("identity", entry)
-            text = identity.text() if identity is not None else None
-            if identity is None:
-                use = Value.of(IdentityUse.NONE.value, entry.span)
-            elif text is not None and text.strip("[]").lower() == "system":
-                use = Value.of(IdentityUse.SYSTEM_ASSIGNED.value, identity.span)
-            else:
-                use = Value.of(IdentityUse.USER_ASSIGNED.value, identity.span)
+        use = IdentityUse.from_registry_credential(
+            username=site.get("username", entry),
+            identity=site.get("identity", entry),
+            group_identity_type=site.get("identity.type"),
+            span=entry.span,
+        )
         out.append(site.consumer(ConsumerKind.CONTAINER_GROUP, link, {"identity": use}))
     return out
 

@@ -11,6 +11,7 @@ rewrite exactly the literal that produced it.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -269,9 +270,10 @@ class IdentityUse(str, enum.Enum):
     ) -> Value:
         """How a container group authenticates to one registry (``imageRegistryCredentials``).
 
-        A username means admin credentials (or a token); ``identity`` is a user-assigned
-        identity's resource ID, or ``[system]``; when it is an expression that names neither,
-        the group's own identity type decides if it allows only one kind. ``identity_text`` is
+        A username means admin credentials (or a token); ``identity`` is ``[system]`` or a
+        user-assigned identity's resource ID, so an expression that yields a resource ID (a
+        ``.id`` reference, ``resourceId(...)``) is user-assigned; for any other expression the
+        group's own identity type decides if it allows only one kind. ``identity_text`` is
         the source text of the identity expression, for loaders whose unknown values keep none.
         """
         if username is not None and not username.known:
@@ -280,11 +282,15 @@ class IdentityUse(str, enum.Enum):
             return Value.of(cls.ADMIN_CREDENTIALS.value, span)
         if identity is None or (identity.known and identity.value is None):
             return Value.of(cls.NONE.value, span)
-        text = (identity.text() or identity.expression or identity_text).lower()
-        if "userassignedidentities" in text or "azurerm_user_assigned_identity." in text:
+        known = identity.text()
+        if known is not None:
+            # the field holds '[system]' or a user-assigned identity's resource ID
+            if known.strip().lower() in ("[system]", "system"):
+                return Value.of(cls.SYSTEM_ASSIGNED.value, span)
             return Value.of(cls.USER_ASSIGNED.value, span)
-        if text.strip() in ("[system]", "system"):
-            return Value.of(cls.SYSTEM_ASSIGNED.value, span)
+        text = (identity.expression or identity_text).lower().replace(" ", "")
+        if _REFERENCES_RESOURCE_ID.search(text):
+            return Value.of(cls.USER_ASSIGNED.value, span)
         kinds = (group_identity_type.text() or "") if group_identity_type is not None else ""
         kinds = kinds.lower().replace(" ", "")
         user, system = "userassigned" in kinds, "systemassigned" in kinds
@@ -293,6 +299,14 @@ class IdentityUse(str, enum.Enum):
         if system and not user:
             return Value.of(cls.SYSTEM_ASSIGNED.value, span)
         return Value.unknown(identity.expression or "imageRegistryCredentials.identity", span)
+
+
+# An expression that yields a resource's ID: a user-assigned identity named outright, a resource's
+# ``.id`` (not a variable that happens to be called ``id``), or ``resourceId(...)``.
+_REFERENCES_RESOURCE_ID = re.compile(
+    r"userassignedidentities|azurerm_user_assigned_identity\.|resourceid\("
+    r"|^(?!(var|local|param|parameters|variables)\.)[\w\[\]().'-]+\.id$"
+)
 
 
 @frozen
