@@ -1,23 +1,24 @@
-"""A lean LALR(1) driver over the Bicep grammar's generated tables: Lark's trees, faster.
+"""A lean LALR(1) driver over Lark-generated tables: Lark's trees, faster.
 
-Lark's own parser spent most of a lint run on the corpus lexing token by token through
-per-state lexers and wrapping every reduction in its tree-building layers. This driver runs the
-same tables (:data:`acr_trusted.lint.bicep_grammar.TABLES`, Lark's serialisation of the
-analysed grammar) with one regular expression for all terminals, and builds the tree Lark
-builds with ``propagate_positions=True, maybe_placeholders=False`` -- the same rule names,
-children and start/end offsets -- as light :class:`Node` / :class:`Token` objects.
+Lark's own parser spent most of a lint run lexing token by token through its lexer objects and
+wrapping every reduction in its tree-building layers, and a cold process first pays for
+importing Lark and analysing (or unpickling) the grammar. This driver runs the same tables --
+Lark's serialisation of an analysed grammar: :data:`acr_trusted.lint.bicep_grammar.TABLES`
+for Bicep, :data:`acr_trusted.lint.hcl_grammar.TABLES` for python-hcl2's HCL -- and builds the
+tree Lark builds with ``propagate_positions=True`` -- the same rule names, children and
+start/end offsets -- as light :class:`Node` / :class:`Token` objects.
 
-Lark's contextual lexer picks, for each token, the terminal the current parser state accepts
-(``type`` is a keyword at the start of a statement and a name after ``param``). The driver
-matches with all terminals at once, in Lark's order, and then resolves a keyword-like match the
-way the state's own lexer would: the keyword when the state accepts it, else the general
-terminal (``NAME``, ``ADD_OP``) when the state accepts that. When neither is accepted the
-state's lexer might have matched something else, so the driver gives up (:class:`NotHandled`)
-and the caller parses with Lark, which reports the error (or, for a corner of lexing this driver
-does not follow, gives the tree). So a tree from this driver is always Lark's tree; tests
-compare the two on every Bicep file the project has.
+Lexing is Lark's contextual lexer: each token is matched with the terminals the current parser
+state accepts (``type`` is a keyword at the start of a Bicep statement and a name after
+``param``; an HCL string's characters are a terminal only inside quotes), in Lark's order, with
+Lark's rule for a keyword its name terminal also matches. A state's pattern is compiled the
+first time the state lexes. The post-lexers of both grammars are followed: Bicep's drops
+newlines (:data:`Passes`), python-hcl2's merges a newline into a following binary operator
+(:class:`Prefix`). When the text does not parse, the driver gives up (:class:`NotHandled`)
+and the caller parses with Lark, which reports the error. So a tree from this driver is always
+Lark's tree; tests compare the two on every Bicep and Terraform file the project has.
 
-Lark itself is never imported here: a Bicep file that parses does not pay for importing it.
+Lark itself is never imported here: a file that parses does not pay for importing it.
 """
 
 from __future__ import annotations
@@ -26,8 +27,24 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from attrs import frozen
+
 Passes = Callable[[str, str, int, list[str]], bool]
 """The post-lexer: ``passes(kind, text, end, brackets)`` is false for a token to drop."""
+
+
+@frozen
+class Prefix:
+    """The post-lexer that holds a ``kind`` token back until the next token is lexed.
+
+    When that token's type is one of ``into``, the held text is put in front of its value (the
+    positions stay the later token's); otherwise the held token reaches the parser first. As in
+    Lark, the token after a held one is lexed in the parser state before the held one.
+    python-hcl2 so lets a newline or comment continue an expression before a binary operator.
+    """
+
+    kind: str
+    into: frozenset[str]
 
 
 class NotHandled(Exception):
@@ -179,23 +196,28 @@ class Tables:
     """The parse tables and terminals of Lark's serialised parser, ready for :class:`Parser`.
 
     ``rows[state]`` (states are numbered from 0) maps a terminal or rule name to the next
-    state (shift / goto, >= 0) or to ``~rule_index`` (reduce, < 0).
+    state (shift / goto, >= 0) or to ``~rule_index`` (reduce, < 0); ``accepts[state]`` are
+    the terminals that state's lexer matches.
     """
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         memo = {int(key): value for key, value in document["memo"].items()}
         data = document["data"]
+        options = data["options"]
+        if (options["parser"], options["lexer"]) != ("lalr", "contextual"):
+            raise ValueError("a parser this driver does not follow")
+        if options["keep_all_tokens"]:
+            raise ValueError("tree options this driver does not follow")
         frontend = data["parser"]
         lexer_conf = frontend["lexer_conf"]
         if lexer_conf.get("g_regex_flags") or lexer_conf.get("use_bytes"):
             raise ValueError("lexer options this driver does not follow")
-        if data["options"].get("maybe_placeholders") or data["options"].get("keep_all_tokens"):
-            raise ValueError("tree options this driver does not follow")
         terminals = [_deref(memo, t) for t in lexer_conf["terminals"]]
+        self.terminals = _Terminals(terminals)
+        names = {terminal["name"] for terminal in terminals}
         self.ignore = frozenset(lexer_conf["ignore"])
-        self.pattern, self.unless = _lexer(terminals)
         table = frontend["parser"]
-        names = {int(key): name for key, name in table["tokens"].items()}
+        symbols = {int(key): name for key, name in table["tokens"].items()}
         rules: list[_Rule] = []
         rule_index: dict[Any, int] = {}
         rows: dict[int, dict[str, int]] = {}
@@ -203,26 +225,39 @@ class Tables:
             row: dict[str, int] = {}
             for token, (action, argument) in actions.items():
                 if action == 0:
-                    row[names[int(token)]] = int(argument)
+                    row[symbols[int(token)]] = int(argument)
                     continue
                 ref = int(argument["@"])
                 if ref not in rule_index:
                     rule_index[ref] = len(rules)
-                    rules.append(_rule(memo[ref]))
-                row[names[int(token)]] = ~rule_index[ref]
+                    rules.append(_rule(memo[ref], placeholders=options["maybe_placeholders"]))
+                row[symbols[int(token)]] = ~rule_index[ref]
             rows[int(state)] = row
         self.rows = [rows[state] for state in range(len(rows))]
+        self.accepts = [frozenset(n for n in row if n in names) for row in self.rows]
         self.rules = rules
         self.start_states = {name: int(state) for name, state in table["start_states"].items()}
         self.end_states = {name: int(state) for name, state in table["end_states"].items()}
+        self.shared = Lexer(self.terminals, frozenset(names))
+        self._lexers: dict[frozenset[str], Lexer] = {}
+
+    def lexer(self, accepts: frozenset[str]) -> Lexer:
+        """Lark's lexer for a state that accepts the terminals ``accepts`` (and the ignored)."""
+        lexer = self._lexers.get(accepts)
+        if lexer is None:
+            names = accepts | self.ignore
+            lexer = self._lexers[accepts] = Lexer(self.terminals, names, self.shared)
+        return lexer
 
 
 def _deref(memo: Mapping[int, Any], item: Mapping[str, Any]) -> Any:
     return memo[int(item["@"])] if "@" in item else item
 
 
-def _rule(data: Mapping[str, Any]) -> _Rule:
+def _rule(data: Mapping[str, Any], *, placeholders: bool) -> _Rule:
     options = data["options"]
+    if placeholders and any(options["empty_indices"]):  # ``[item]`` gives None when absent
+        raise ValueError("placeholders this driver does not build")
     keep_all = bool(options["keep_all_tokens"])
     expansion = data["expansion"]
     keep: list[tuple[int, bool]] = []
@@ -242,50 +277,157 @@ def _rule(data: Mapping[str, Any]) -> _Rule:
     )
 
 
-def _lexer(terminals: list[Mapping[str, Any]]) -> tuple[re.Pattern[str], dict[str, dict[str, str]]]:
-    """One pattern for all terminals, in Lark's order, and the words a regexp terminal yields
-    to a string terminal (``NAME`` 'resource' -> ``RESOURCE``), as Lark's lexer builds them."""
-    entries = []
-    for terminal in terminals:
-        pattern = terminal["pattern"]
-        if pattern["flags"]:
-            raise ValueError(f"terminal {terminal['name']} has flags")
-        literal = pattern["__type__"] == "PatternStr"
-        regexp = re.escape(pattern["value"]) if literal else pattern["value"]
-        width = len(pattern["value"]) if literal else int(pattern["_width"][1])
-        entries.append((terminal, literal, regexp, width))
-    entries.sort(
-        key=lambda e: (-e[0]["priority"], -e[3], -len(e[0]["pattern"]["value"]), e[0]["name"])
+class Lexer:
+    """Lark's basic lexer over the terminals ``names``, for the states that accept them.
+
+    Lark matches with one pattern holding the terminals in Lark's order, leaving out a string
+    terminal that a regexp terminal among them matches whole (``unless[NAME]['resource']`` is
+    then ``RESOURCE``). Compiling that pattern for every state would cost a cold run more than
+    the lexing, so a state's lexer first asks the ``shared`` lexer of all terminals. The
+    terminal it finds is this lexer's when this lexer's pattern has it and no terminal before
+    it there, which the shared pattern leaves out, matches too (``sure``: none is before it;
+    ``checked``: the ones before it). A keyword the state accepts when the shared lexer finds
+    the name it is embedded in is found the same way (``keywords``). Otherwise this lexer's own
+    pattern is compiled (:meth:`resolve`) and, from then on, used.
+    """
+
+    __slots__ = (
+        "_alternatives",
+        "_pattern",
+        "_shared",
+        "_terminals",
+        "checked",
+        "keywords",
+        "match",
+        "sure",
+        "unless",
     )
-    unless: dict[str, dict[str, str]] = {}
-    embedded: set[str] = set()
-    for terminal, literal, regexp, _ in entries:
-        if literal:
-            continue
-        for other, other_literal, _, _ in entries:
-            word = other["pattern"]["value"]
-            if not other_literal or other["priority"] != terminal["priority"]:
+
+    def __init__(
+        self, terminals: _Terminals, names: frozenset[str], shared: Lexer | None = None
+    ) -> None:
+        unless = {
+            name: {word: other for word, other in words.items() if other in names}
+            for name, words in terminals.yields.items()
+            if name in names
+        }
+        self.unless = {name: words for name, words in unless.items() if words}
+        embedded = {other for words in self.unless.values() for other in words.values()}
+        ordered = [name for name, _ in terminals.ordered if name in names - embedded]
+        self._terminals = terminals
+        self._pattern = "|".join(f"(?P<{name}>{terminals.regexps[name]})" for name in ordered)
+        self._alternatives = frozenset(ordered)
+        self.sure = self._alternatives
+        self._shared: object = None
+        self.checked: dict[str, tuple[str, ...]] = {}
+        self.keywords: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {}
+        if shared is None:
+            self.match: Callable[[str, int], re.Match[str] | None] = re.compile(self._pattern).match
+            return
+        self.match = self._shared = shared.match
+        others = [name for name in ordered if name not in shared.sure]
+        self.sure = frozenset(ordered[: ordered.index(others[0])] if others else ordered)
+        rank = {name: index for index, (name, _) in enumerate(terminals.ordered)}
+        for index, name in enumerate(ordered):
+            if name not in self.sure and name in shared.sure:
+                self.checked[name] = tuple(n for n in ordered[:index] if n in others)
+        for name, words in terminals.yields.items():
+            for word, keyword in words.items():
+                if name not in names and keyword in others:
+                    between = (
+                        n
+                        for n in ordered
+                        if rank[n] < rank[keyword] and (n in others or rank[n] > rank[name])
+                    )
+                    self.keywords.setdefault(name, {})[word] = (keyword, tuple(between))
+
+    def resolve(self, found: re.Match[str] | None, text: str, position: int) -> tuple[str, int]:
+        """The terminal at ``position`` and its end, when :attr:`match` found ``found`` and its
+        terminal is not :attr:`sure` here; raises :class:`NotHandled` when none matches."""
+        if found is not None and self.match is self._shared:
+            kind = found.lastgroup or ""
+            matches = self._terminals.matches
+            before = self.checked.get(kind)
+            if before is not None and not any(matches(n, text, position) for n in before):
+                return kind, found.end()
+            keyword = self.keywords.get(kind, {}).get(found.group())
+            if keyword is not None and not any(matches(n, text, position) for n in keyword[1]):
+                return keyword[0], found.end()
+        if self.match is self._shared:
+            self.match = re.compile(self._pattern).match
+            self.sure = self._alternatives
+            found = self.match(text, position)
+        if found is None:
+            raise NotHandled
+        return found.lastgroup or "", found.end()
+
+
+class _Terminals:
+    """The terminals in Lark's lexer order, as (name, regexp), and ``yields[regexp terminal]``:
+    the string terminals of its priority it matches whole, by their text."""
+
+    def __init__(self, terminals: list[Mapping[str, Any]]) -> None:
+        entries = []
+        for terminal in terminals:
+            pattern = terminal["pattern"]
+            if pattern["flags"]:
+                raise ValueError(f"terminal {terminal['name']} has flags")
+            literal = pattern["__type__"] == "PatternStr"
+            regexp = re.escape(pattern["value"]) if literal else pattern["value"]
+            width = len(pattern["value"]) if literal else int(pattern["_width"][1])
+            entries.append((terminal, literal, regexp, width))
+        entries.sort(
+            key=lambda e: (-e[0]["priority"], -e[3], -len(e[0]["pattern"]["value"]), e[0]["name"])
+        )
+        self.ordered = [(terminal["name"], regexp) for terminal, _, regexp, _ in entries]
+        self.regexps = dict(self.ordered)
+        self._compiled: dict[str, re.Pattern[str]] = {}
+        self.yields: dict[str, dict[str, str]] = {}
+        for terminal, literal, regexp, _ in entries:
+            if literal:
                 continue
-            found = re.match(regexp, word)
-            if found is not None and found.group(0) == word:
-                unless.setdefault(terminal["name"], {}).setdefault(word, other["name"])
-                embedded.add(other["name"])
-    alternatives = "|".join(
-        f"(?P<{t['name']}>{regexp})" for t, _, regexp, _ in entries if t["name"] not in embedded
-    )
-    return re.compile(alternatives), unless
+            for other, other_literal, _, _ in entries:
+                word = other["pattern"]["value"]
+                if not other_literal or other["priority"] != terminal["priority"]:
+                    continue
+                found = re.match(regexp, word)
+                if found is not None and found.group(0) == word:
+                    self.yields.setdefault(terminal["name"], {}).setdefault(word, other["name"])
+
+    def matches(self, name: str, text: str, position: int) -> bool:
+        """Whether terminal ``name`` matches at ``position``."""
+        compiled = self._compiled.get(name)
+        if compiled is None:
+            compiled = self._compiled[name] = re.compile(self.regexps[name])
+        return compiled.match(text, position) is not None
+
+
+Lexed = tuple[str, str, int, int]
+"""A lexed token on its way to the parser: (type, text, start, end)."""
 
 
 class Parser:
     """Parses text with :class:`Tables`.
 
-    ``passes`` is the post-lexer (see :data:`Passes`), called for the token types in ``watched``.
+    The post-lexer: ``passes`` (see :data:`Passes`) is called for the token types in
+    ``watched``, which every state lexes (Lark's ``always_accept``); ``prefix`` holds tokens
+    back (see :class:`Prefix`).
     """
 
-    def __init__(self, tables: Tables, passes: Passes, watched: frozenset[str]) -> None:
+    def __init__(
+        self,
+        tables: Tables,
+        passes: Passes | None = None,
+        watched: frozenset[str] = frozenset(),
+        *,
+        prefix: Prefix | None = None,
+    ) -> None:
         self.tables = tables
         self.passes = passes
         self.watched = watched
+        self.prefix = prefix
+        # each state's lexer, found on the state's first use
+        self._lexers: list[Lexer | None] = [None] * len(tables.rows)
         # ``?a: b`` reductions, by rule index: the rule's name, or None for other rules
         self._units = [rule.origin if rule.is_unit else None for rule in tables.rules]
         # the other reductions, by rule index: (children taken, rule name, node builder)
@@ -297,41 +439,65 @@ class Parser:
         """The tree of ``text`` from rule ``start``; offsets in it are shifted by ``offset``.
 
         Raises :class:`NotHandled` for text Lark must parse (every syntax error among it).
+        Each token is lexed in the state the parser is in after shifting the tokens before it
+        (a held token aside, see :class:`Prefix`), as Lark's contextual lexer does.
         """
         tables = self.tables
-        match = tables.pattern.match
         rows = tables.rows
         reductions = self._reductions
-        ignore = tables.ignore
-        unless = tables.unless
-        passes = self.passes
-        watched = self.watched
         units = self._units
         chains = self._chains
+        lexers = self._lexers
+        ignore = tables.ignore
+        passes = self.passes
+        watched = self.watched if passes is not None else frozenset()
+        held_kind, into = (self.prefix.kind, self.prefix.into) if self.prefix else ("", frozenset())
+        held: Lexed | None = None  # the token the post-lexer holds back
+        ready: Lexed | None = None  # a token lexed before the held one was shifted
+        brackets: list[str] = []
         states = [tables.start_states[start]]
         values: list[Any] = []
-        brackets: list[str] = []
         position, length = 0, len(text)
-        while position < length:
-            found = match(text, position)
-            if found is None:
-                raise NotHandled
-            kind = found.lastgroup or ""
-            end = found.end()
-            if kind in ignore:
-                position = end
-                continue
-            row = rows[states[-1]]
-            value = text[position:end]
-            words = unless.get(kind)
-            if words is not None:
-                special = words.get(value)
-                if special is not None and special in row:
-                    kind = special
-            if kind in watched and not passes(kind, text, end, brackets):
-                position = end
-                continue
-            action = row.get(kind)
+        while True:
+            if ready is not None:
+                kind, value, begin, end = ready
+                ready = None
+                if kind == held_kind:
+                    held = (kind, value, begin, end)
+                    continue
+            elif position < length:
+                lexer = lexers[states[-1]] or self._lexer(states[-1])
+                found = lexer.match(text, position)
+                kind = (found.lastgroup or "") if found is not None else ""
+                if kind in lexer.sure:
+                    end = found.end()  # type: ignore[union-attr]
+                else:
+                    kind, end = lexer.resolve(found, text, position)
+                begin, position = position, end
+                if kind in ignore:
+                    continue
+                value = text[begin:end]
+                words = lexer.unless.get(kind)
+                if words is not None:
+                    kind = words.get(value, kind)
+                if kind in watched and not passes(kind, text, end, brackets):  # type: ignore[misc]
+                    continue
+                if held is not None:
+                    if kind in into:
+                        value = held[1] + value
+                    else:
+                        ready = (kind, value, begin, end)
+                        kind, value, begin, end = held
+                    held = None
+                elif kind == held_kind:
+                    held = (kind, value, begin, end)
+                    continue
+            elif held is not None:
+                kind, value, begin, end = held
+                held = None
+            else:
+                break
+            action = rows[states[-1]].get(kind)
             while action is not None and action < 0:
                 if units[~action] is not None:
                     key = (states[-2], states[-1], kind)
@@ -355,9 +521,13 @@ class Parser:
             if action is None:
                 raise NotHandled
             states.append(action)
-            values.append(Token(kind, value, position + offset, end + offset))
-            position = end
+            values.append(Token(kind, value, begin + offset, end + offset))
         return self._finish(states, values, tables.end_states[start])
+
+    def _lexer(self, state: int) -> Lexer:
+        lexer = self.tables.lexer(self.tables.accepts[state] | self.watched)
+        self._lexers[state] = lexer
+        return lexer
 
     def _unit_chain(self, below: int, action: int, kind: str) -> int:
         """The top state after the ``?a: b`` reductions that ``kind`` makes above ``below``."""

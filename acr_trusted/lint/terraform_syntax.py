@@ -1,10 +1,12 @@
 """Terraform source as a small positioned tree: blocks, attributes and expressions.
 
-python-hcl2 renders expressions back to strings and drops positions, so we walk its raw Lark
-parse tree instead (parsed with ``propagate_positions``): every expression keeps its file, line,
-column and, for literals that ``--fix`` may rewrite, its character offsets. ``.tf.json`` files
-and plan JSON are read into the same shape by :mod:`acr_trusted.lint.terraform_json`, so the
-evaluator and the resource readers do not care which syntax a module was written in.
+python-hcl2 renders expressions back to strings and drops positions, so we walk its raw parse
+tree instead (``hcl2.parses_to_tree``, with positions; :mod:`acr_trusted.lint.hcl_grammar` builds
+the same tree from generated tables without importing python-hcl2 or Lark): every expression
+keeps its file, line, column and, for literals that ``--fix`` may rewrite, its character offsets.
+``.tf.json`` files and plan JSON are read into the same shape by
+:mod:`acr_trusted.lint.terraform_json`, so the evaluator and the resource readers do not care
+which syntax a module was written in.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from attrs import evolve, field, frozen
 
+from acr_trusted.lint.bicep_lalr import Node, Token
 from acr_trusted.lint.model import Span
 
 
@@ -134,7 +137,20 @@ _OPERATOR = re.compile(r"(==|!=|<=|>=|&&|\|\||[<>+\-*/%])\s*\Z")
 
 def parse_hcl(positions: Positions) -> Body:
     """Parse HCL text into a :class:`Body`; raises :class:`HclSyntaxError` with line/column."""
-    import hcl2
+    from acr_trusted.lint import hcl_grammar
+
+    text = positions.text
+    # A BOM is legal in front of a .tf file; blank it without moving any offset.
+    source = " " + text[1:] if text.startswith("\ufeff") else text
+    try:
+        tree = hcl_grammar.parse(source)
+    except Exception as exc:  # python-hcl2 reports text that is not HCL with Lark's exceptions
+        raise _syntax_error(exc, positions, source) from None
+    return _HclReader(positions).body(tree.children[0])
+
+
+def _syntax_error(exc: Exception, positions: Positions, source: str) -> Exception:
+    """Lark's error as an :class:`HclSyntaxError`; any other exception as it is."""
     from lark.exceptions import (
         UnexpectedCharacters,
         UnexpectedEOF,
@@ -143,31 +159,27 @@ def parse_hcl(positions: Positions) -> Body:
     )
 
     text = positions.text
-    # A BOM is legal in front of a .tf file; blank it without moving any offset.
-    source = " " + text[1:] if text.startswith("\ufeff") else text
-    try:
-        tree = hcl2.parses_to_tree(source)
-    except UnexpectedCharacters as exc:
+    if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0
         char = source[pos] if pos < len(source) else ""
-        raise HclSyntaxError(exc.line, exc.column, f"unexpected character {char!r}") from None
-    except UnexpectedToken as exc:
+        return HclSyntaxError(exc.line, exc.column, f"unexpected character {char!r}")
+    if isinstance(exc, UnexpectedToken):
         token = exc.token
         if token.type == "$END":
             line, column = positions.line_col(max(len(text) - 1, 0))
-            raise HclSyntaxError(line, column, "unexpected end of file") from None
+            return HclSyntaxError(line, column, "unexpected end of file")
         expected = ", ".join(sorted(exc.expected)[:6])
         shown = str(token).strip().splitlines()[0][:30] if str(token).strip() else ""
         reason = f"unexpected {token.type} {shown!r}" + (
             f" (expected one of: {expected})" if expected else ""
         )
-        raise HclSyntaxError(token.line or 1, token.column or 1, reason) from None
-    except UnexpectedEOF:
+        return HclSyntaxError(token.line or 1, token.column or 1, reason)
+    if isinstance(exc, UnexpectedEOF):
         line, column = positions.line_col(max(len(text) - 1, 0))
-        raise HclSyntaxError(line, column, "unexpected end of file") from None
-    except UnexpectedInput as exc:  # any other Lark input error
-        raise HclSyntaxError(exc.line, exc.column, "invalid HCL") from None
-    return _HclReader(positions).body(tree.children[0])
+        return HclSyntaxError(line, column, "unexpected end of file")
+    if isinstance(exc, UnexpectedInput):  # any other Lark input error
+        return HclSyntaxError(exc.line, exc.column, "invalid HCL")
+    return exc
 
 
 def parse_hcl_expression(source: str, span: Span) -> Expr:
@@ -196,10 +208,34 @@ def quoted(value: str) -> str:
     return f'"{escaped}"'
 
 
-def _trees(node: Any) -> list[Any]:
-    from lark import Tree
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.S)
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
-    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+
+def unescape(raw: str) -> str:
+    """The value of a quoted template's literal text: HCL's escapes resolved in one pass.
+
+    As python-hcl2 reads them (``hcl2.utils.process_escape_sequences``): an escape HCL does not
+    define, or a ``\\u`` / ``\\U`` escape that is no character (a surrogate, past U+10FFFF),
+    stays as written, backslash included.
+    """
+    if "\\" not in raw:
+        return raw
+
+    def resolve(match: re.Match[str]) -> str:
+        digits = match.group(1) or match.group(2)
+        if digits is None:
+            return _SIMPLE_ESCAPES.get(match.group(3), match.group(0))
+        codepoint = int(digits, 16)
+        if codepoint > 0x10FFFF or 0xD800 <= codepoint < 0xE000:
+            return match.group(0)
+        return chr(codepoint)
+
+    return _ESCAPE.sub(resolve, raw)
+
+
+def _trees(node: Node) -> list[Node]:
+    return [c for c in node.children if c.__class__ is Node and c.data != "new_line_or_comment"]
 
 
 class _HclReader:
@@ -219,15 +255,10 @@ class _HclReader:
             tuple(self.rebase(k) for k in expr.keys),
         )
 
-    def _bounds(self, node: Any) -> tuple[int, int]:
-        from lark import Token
-
-        if isinstance(node, Token):
-            return node.start_pos or 0, node.end_pos or 0
-        meta = node.meta
-        if meta.empty:
+    def _bounds(self, node: Node | Token) -> tuple[int, int]:
+        if node.start_pos is None:  # a node that covers no token
             return 0, 0
-        return meta.start_pos, meta.end_pos
+        return node.start_pos, node.end_pos or 0
 
     def span(self, node: Any, *, fixable: bool = False) -> Span:
         start, end = self._bounds(node)
@@ -250,8 +281,6 @@ class _HclReader:
         return Body(attributes, tuple(blocks))
 
     def block(self, node: Any) -> Block:
-        from lark import Token
-
         parts = _trees(node)
         block_type = self.name(parts[0])
         labels = tuple(
@@ -263,8 +292,6 @@ class _HclReader:
         return Block(block_type, labels, self.body(parts[-1]), header)
 
     def name(self, node: Any) -> str:
-        from lark import Token
-
         token = node if isinstance(node, Token) else node.children[0]
         return str(token)
 
@@ -272,8 +299,6 @@ class _HclReader:
         return "".join(str(part.children[0]) for part in _trees(node))
 
     def expr(self, node: Any) -> Expr:
-        from lark import Token
-
         if isinstance(node, Token):
             return self._make(Kind.OPAQUE, node)
         handler: Callable[[Any], Expr] | None = getattr(self, f"_x_{node.data}", None)
@@ -334,14 +359,11 @@ class _HclReader:
         return self._make(Kind.NAME, node, str(node.children[0]))
 
     def _x_string(self, node: Any) -> Expr:
-        from hcl2.utils import process_escape_sequences
-        from lark import Tree
-
         parts: list[Expr] = []
         literal = True
         for part in _trees(node):
             inner = part.children[0]
-            if isinstance(inner, Tree):  # an interpolation or a directive
+            if isinstance(inner, Node):  # an interpolation or a directive
                 literal = False
                 if inner.data == "interpolation":
                     parts.append(self.expr(_trees(inner)[0]))
@@ -352,7 +374,7 @@ class _HclReader:
             if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):  # $${ and %%{
                 text = raw[1:]
             else:
-                text = process_escape_sequences(raw)
+                text = unescape(raw)
             parts.append(self._make(Kind.LITERAL, part, text))
         if literal:
             value = "".join(str(p.value) for p in parts)
@@ -465,8 +487,6 @@ class _HclReader:
         return self._splat(node, attributes_only=True)
 
     def _for(self, node: Any, *, is_object: bool) -> Expr:
-        from lark import Token
-
         intro, *parts = _trees(node)
         names = [self.name(t) for t in _trees(intro) if t.data == "identifier"]
         collection = self.expr(_trees(intro)[-1])
