@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acr_trusted.lint import terraform
 from acr_trusted.lint.model import Span
@@ -19,6 +21,7 @@ from acr_trusted.lint.terraform_syntax import (
     parse_hcl,
     parse_hcl_expression,
     quoted,
+    unescape,
 )
 from tests.terraform_helpers import (
     ACR_HEAD,
@@ -78,6 +81,35 @@ def test_string_escapes_are_decoded_and_dollar_escapes_stay_literal() -> None:
     literal = expr(r'"a\"b\n\u00e9 $${not} %%{not}"')
     assert literal.kind is Kind.LITERAL
     assert literal.value == 'a"b\né ${not} %{not}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (r"plain", "plain"),
+        (r"\n\r\t\"\\", '\n\r\t"\\'),
+        (r"\\n", "\\n"),  # one pass: an escaped backslash does not escape the next character
+        (r"\u00e9\U0001F600", "\u00e9\U0001f600"),
+        (r"\ud800 \U00110000 \u12 \x", r"\ud800 \U00110000 \u12 \x"),  # kept as written
+        ("trailing\\", "trailing\\"),
+    ],
+)
+def test_unescape_resolves_hcls_escapes_as_python_hcl2_does(raw: str, value: str) -> None:
+    from hcl2.utils import process_escape_sequences
+
+    assert unescape(raw) == value == process_escape_sequences(raw)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.sampled_from(["\\", "u", "U", "n", "0", "d", "8", "F", "x", '"', "\n"])).map(
+        "".join
+    )
+)
+def test_unescape_agrees_with_python_hcl2(raw: str) -> None:
+    from hcl2.utils import process_escape_sequences
+
+    assert unescape(raw) == process_escape_sequences(raw)
 
 
 def test_block_header_span_labels_and_nested_blocks() -> None:

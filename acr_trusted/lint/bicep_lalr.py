@@ -466,16 +466,19 @@ class Parser:
                     held = (kind, value, begin, end)
                     continue
             elif position < length:
-                lexer = lexers[states[-1]] or self._lexer(states[-1])
+                state = states[-1]
+                lexer = lexers[state] or self._lexer(state)
                 found = lexer.match(text, position)
-                kind = (found.lastgroup or "") if found is not None else ""
-                if kind in lexer.sure:
-                    end = found.end()  # type: ignore[union-attr]
+                if found is not None and found.lastgroup in lexer.sure:
+                    kind = found.lastgroup or ""
+                    end = found.end()
                 else:
                     kind, end = lexer.resolve(found, text, position)
-                begin, position = position, end
                 if kind in ignore:
+                    position = end
                     continue
+                begin = position
+                position = end
                 value = text[begin:end]
                 words = lexer.unless.get(kind)
                 if words is not None:
