@@ -267,25 +267,21 @@ def setup_container_instances_access(
     group's ``imageRegistryCredentials[].identity`` and ``identity.userAssignedIdentities``.
     Steps: read the identity, grant it pull (ABAC-aware), allow trusted services.
     """
-    ref = as_registry_ref(registry)
     connection, azure = _azure(credential, endpoint, cloud, client_options)
-    found: dict[str, str] = {}
-    steps = _Steps()
 
-    def identity() -> tuple[bool, str]:
+    def identity() -> tuple[str, str]:
         read = read_user_assigned_identity(connection, identity_resource_id)
-        found["principal"] = read.principal_id
-        return False, f"user-assigned identity {read.principal_id} (client {read.client_id})"
+        return read.principal_id, (
+            f"user-assigned identity {read.principal_id} (client {read.client_id})"
+        )
 
-    steps("identity", identity)
-    steps(
-        "pull role",
-        lambda: _grant_step(
-            ref, found["principal"], Permission.PULL, connection, principal_wait=principal_wait
-        ),
+    return _pull_access(
+        as_registry_ref(registry),
+        ("identity", identity),
+        connection,
+        azure,
+        principal_wait=principal_wait,
     )
-    steps("trusted access", lambda: _trusted_step(ref, include_tasks=False, azure=azure))
-    return steps.result()
 
 
 def setup_machine_learning_access(
@@ -304,18 +300,44 @@ def setup_machine_learning_access(
     its system-assigned identity. Steps: read that identity, grant it pull, allow trusted
     services.
     """
-    ref = as_registry_ref(registry)
     connection, azure = _azure(credential, endpoint, cloud, client_options)
+
+    def identity() -> tuple[str, str]:
+        read = read_workspace_identity(connection, workspace_id)
+        uses = read.container_registry or "no default registry"
+        return read.principal_id, (
+            f"{read.kind.value} identity {read.principal_id}; workspace uses {uses}"
+        )
+
+    return _pull_access(
+        as_registry_ref(registry),
+        ("workspace identity", identity),
+        connection,
+        azure,
+        principal_wait=principal_wait,
+    )
+
+
+def _pull_access(
+    ref: RegistryRef,
+    identity: tuple[str, Callable[[], tuple[str, str]]],
+    connection: Connection,
+    azure: Mapping[str, Any],
+    *,
+    principal_wait: float,
+) -> SetupResult:
+    """The pull workflow every trusted service shares: read the identity that will pull,
+    grant it pull (ABAC-aware), allow trusted services. ``identity`` is (step name, reader);
+    the reader returns (principal id, detail)."""
+    name, read = identity
     found: dict[str, str] = {}
     steps = _Steps()
 
-    def identity() -> tuple[bool, str]:
-        read = read_workspace_identity(connection, workspace_id)
-        found["principal"] = read.principal_id
-        uses = read.container_registry or "no default registry"
-        return False, f"{read.kind.value} identity {read.principal_id}; workspace uses {uses}"
+    def read_step() -> tuple[bool, str]:
+        found["principal"], detail = read()
+        return False, detail
 
-    steps("workspace identity", identity)
+    steps(name, read_step)
     steps(
         "pull role",
         lambda: _grant_step(
