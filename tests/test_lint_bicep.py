@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from acr_trusted.lint import bicep
+from acr_trusted.lint import bicep, rules
 from acr_trusted.lint.model import (
     ConsumerKind,
     FileModel,
@@ -280,6 +280,13 @@ def test_known_avm_module_builds_its_rule_set_by_version(
     bypass = reg.get(BYPASS)
     assert bypass.value == "AzureServices"
     assert bypass.origin.kind is OriginKind.MODULE_TABLE
+
+
+def test_tasks_crediting_their_own_registry_by_expression_are_decided() -> None:
+    """ACRT010 is checked, not left undetermined, when the key names the task's registry."""
+    model = load(FIXTURES / "task_own_login_server.bicep")
+    found = rules.check(model, strict=True)
+    assert [(f.rule, f.resource) for f in found] == [("ACRT002", "acr")]
 
 
 @pytest.mark.parametrize(

@@ -152,6 +152,15 @@ def test_a_task_records_identity_agent_pool_and_custom_registries() -> None:
     ]
 
 
+def test_a_task_credential_written_through_its_own_registry_says_so() -> None:
+    model = load(FIXTURES / "task_own_login_server.bicep")
+    tasks = {c.symbol: c for c in model.consumers if c.kind is ConsumerKind.TASK}
+    (looped,) = [c for symbol, c in tasks.items() if symbol.startswith("buildImages")]
+    assert looped.attr("custom_registries").value[0]["same_registry"] is True
+    purge = tasks["purge"].attr("custom_registries").value
+    assert [entry.get("same_registry", False) for entry in purge] == [True, True, False]
+
+
 # ---- AVM consumer modules
 
 

@@ -130,6 +130,12 @@ def test_objects_arrays_and_loops_hold_values() -> None:
     assert [v.value for v in doubled.value] == [2, 5]
     spread = evaluate("{ ...{ a: 1 }, b: 2 }")
     assert set(spread.value) == {"a", "b"}
+    items = evaluate("[...[1, 2], 3, ...[]]")
+    assert [v.value for v in items.value] == [1, 2, 3]
+
+
+def test_an_array_spreading_an_unknown_array_is_unknown() -> None:
+    assert not evaluate("[...q, 'x']").known
 
 
 @pytest.mark.parametrize(

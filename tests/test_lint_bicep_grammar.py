@@ -106,6 +106,8 @@ def test_string_keys_made_of_digits_are_refused() -> None:
         "var a = map(xs, (x) => x.id)",
         "var a = reduce(xs, {}, (cur, next) => union(cur, next))",
         "var a = { ...b, c: 1 }",
+        "var a = [...b, 'c']",
+        "var a = [\n  ...b\n  ...c\n]",
         "var a = [\n  for (x, i) in xs: {\n    n: i\n  }\n]",
         "var a = cond\n  ? 1\n  : 2",
         "var a = f(\n  1,\n  2\n)",

@@ -887,6 +887,15 @@ class TestTaskIdentityCredential:
         """A public registry needs no task credential."""
         assert rules.check(model(registry(), consumers=[task()])) == []
 
+    def test_credential_written_through_the_registry_itself(self) -> None:
+        """``'${acr.properties.loginServer}'``: the task's own registry, whatever its name."""
+        creds = [{"login_server": "'${acr.properties.loginServer}'", "identity": "[system]"}]
+        own = [{**creds[0], "same_registry": True}]
+        unnamed = evolve(registry(DISABLED), name=Value.unknown("name"))
+        assert rules.check(model(unnamed, consumers=[task(creds=own)]), strict=True) == []
+        found = rules.check(model(unnamed, consumers=[task(creds=creds)]), strict=True)
+        assert ids(found) == ["ACRT099"]
+
 
 class TestRolePrincipalType:
     @pytest.mark.parametrize(

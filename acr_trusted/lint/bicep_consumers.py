@@ -91,19 +91,20 @@ def _private_endpoint(site: _Site) -> list[Consumer]:
 
 def _task(site: _Site) -> list[Consumer]:
     link = site.parent or RegistryLink()
-    registries: list[dict[str, str | None]] = []
+    registries: list[dict[str, str | bool | None]] = []
     custom = site.get("properties.credentials.customRegistries")
     if custom is not None and custom.known and isinstance(custom.value, Mapping):
         keys = custom.value.key_values if isinstance(custom.value, Obj) else {}
         for server, entry in custom.value.items():
             key = keys.get(server)
             identity = site.get("identity", entry) if isinstance(entry, Value) else None
-            registries.append(
-                {
-                    "login_server": key.text() if key is not None and key.known else server,
-                    "identity": identity.text() if identity is not None else None,
-                }
-            )
+            entry_data: dict[str, str | bool | None] = {
+                "login_server": key.text() if key is not None and key.known else server,
+                "identity": identity.text() if identity is not None else None,
+            }
+            if _names_registry(key, link):
+                entry_data["same_registry"] = True
+            registries.append(entry_data)
     agent_pool = site.get("properties.agentPoolName") or Value.of(None)
     return [
         site.consumer(
@@ -118,6 +119,18 @@ def _task(site: _Site) -> list[Consumer]:
             },
         )
     ]
+
+
+def _names_registry(key: Value | None, registry: RegistryLink) -> bool:
+    """Whether a credential's login server is written through the task's own registry.
+
+    ``'${acr.properties.loginServer}'``, ``'${acr.name}.azurecr.io'`` or an AVM module's
+    ``'${acr.outputs.loginServer}'`` name the registry the task belongs to even when its name,
+    and so its login server, is not known statically.
+    """
+    if key is None or key.known or not registry.symbol:
+        return False
+    return link_of(key).symbol == registry.symbol
 
 
 def _agent_pool(site: _Site) -> list[Consumer]:

@@ -405,7 +405,16 @@ def _key(self: Evaluator, node: Any, env: Mapping[str, Value]) -> Value:
 
 
 def _array(self: Evaluator, node: Any, env: Mapping[str, Value]) -> Value:
-    items = [self.value(child, env) for child in node.children]
+    items: list[Value] = []
+    for child in node.children:
+        if getattr(child, "data", None) != "spread":
+            items.append(self.value(child, env))
+            continue
+        spread = self.value(child.children[0], env)
+        if not (spread.known and isinstance(spread.value, list)):
+            expression = self._text(node)[:80]
+            return ev.unknown_from((spread,), expression=expression, span=self._span(node))
+        items.extend(v if isinstance(v, Value) else Value.of(v) for v in spread.value)
     return Value.of(items, self._span(node), expression=self._text(node)[:80])
 
 

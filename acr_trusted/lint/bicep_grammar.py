@@ -20,7 +20,8 @@ Bicep loader's report for the list):
   literals, decorated type properties;
 - ``'''`` strings next to other statements, ``.?`` / ``[?...]`` safe access, the ``!``
   non-null assertion, ``::`` child access, lambdas with parenthesised parameters, spread
-  ``...``, ``using`` / ``extends`` (``.bicepparam``), ``#disable-next-line`` pragmas;
+  ``...`` (in objects, arrays and arguments), ``using`` / ``extends`` (``.bicepparam``),
+  ``#disable-next-line`` pragmas;
 - strings: pycep's string terminal needs the third-party ``regex`` module's ``(?R)`` and
   rejects a line that contains ``'''`` anywhere after it; here a plain ``re`` pattern allows
   interpolation holes nested three strings deep, which the loader re-parses with the
@@ -176,7 +177,9 @@ spread: "..." expr
 property: key _COLON _NL* expr
 ?key: NAME | STRING | keyword
 
-array: "[" _sep* (expr _sep+)* expr? "]"
+array: "[" _sep* (_array_item _sep+)* _array_item? "]"
+_array_item: expr
+           | spread
 
 loop: "[" _sep* "for" loop_vars "in" expr _COLON _NL* body _sep* "]"
 loop_vars: NAME

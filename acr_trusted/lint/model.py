@@ -343,7 +343,9 @@ class Consumer:
     ``attributes`` by kind (all optional, all Values):
 
     - task: ``identity`` (IdentityUse text), ``agent_pool`` (name or None),
-      ``custom_registries`` (list of dicts ``{"login_server": str, "identity": str|None}``),
+      ``custom_registries`` (list of dicts ``{"login_server": str, "identity": str|None}``,
+      optionally ``"same_registry": True`` when the login server is written through the task's
+      own registry, e.g. ``'${acr.properties.loginServer}'``, whose name may be unknown),
       ``api_version`` (str), ``name``.
     - container-group: ``identity`` (IdentityUse text of the registry credential).
     - web-app: ``vnet_image_pull`` (bool), ``uses_managed_identity`` (bool), ``image`` (str).

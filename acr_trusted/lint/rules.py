@@ -586,6 +586,8 @@ def _has_identity_credential(credentials: Value, login: str | None) -> bool | No
     for entry in entries:
         if not isinstance(entry, Mapping) or not entry.get("identity"):
             continue
+        if entry.get("same_registry") is True:
+            return True
         server = entry.get("login_server")
         if not isinstance(server, str) or login is None:
             undecided = True
