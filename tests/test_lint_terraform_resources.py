@@ -681,3 +681,38 @@ def test_dynamic_ip_rules_over_an_unknown_collection_may_be_empty(tmp_path: Path
     assert not rules.known
     assert [] in [v.value for v in rules.possible()]
     assert r.get(P.DEFAULT_ACTION).value == "Deny"
+
+
+def test_known_module_role_assignments_and_tasks_are_consumers_of_its_registry() -> None:
+    model = load(FIXTURES / "known_consumers" / "main.tf")
+    acr = registry(model, "module.azure_container_registry")
+    prefix = "module.azure_container_registry"
+    found = {c.symbol: c for c in consumers_of(model, acr)}
+    assert set(found) == {
+        f'{prefix}.azurerm_role_assignment.this["kubernetes_identity"]',
+        f'{prefix}.azurerm_role_assignment.this["github"]',
+        f'{prefix}.module.tasks["nightly"].azurerm_container_registry_task.this',
+        f'{prefix}.module.tasks["pooled"].azurerm_container_registry_task.this',
+    }
+    pull = found[f'{prefix}.azurerm_role_assignment.this["kubernetes_identity"]']
+    assert pull.kind is ConsumerKind.ROLE_ASSIGNMENT
+    assert pull.attr("role").value == "AcrPull"
+    assert pull.attr("principal_is_managed_identity").value is True
+    assert pull.span.line == 9  # reported at the module call
+    writer = found[f'{prefix}.azurerm_role_assignment.this["github"]']
+    assert writer.attr("principal_type").value == "ServicePrincipal"
+    assert not writer.attr("principal_is_managed_identity").known
+    nightly = found[f'{prefix}.module.tasks["nightly"].azurerm_container_registry_task.this']
+    assert nightly.attr("identity").value == "system-assigned"
+    assert nightly.attr("agent_pool").known
+    assert nightly.attr("agent_pool").value is None
+    assert nightly.attr("custom_registries").value == [
+        {"login_server": "acrdevops01.azurecr.io", "identity": "[system]"}
+    ]
+    pooled = found[f'{prefix}.module.tasks["pooled"].azurerm_container_registry_task.this']
+    assert pooled.attr("agent_pool").value == "pool1"
+    assert pooled.attr("identity").value == "none"
+    unknown = registry(model, "module.unknown_entries")
+    (entry,) = consumers_of(model, unknown)
+    assert entry.kind is ConsumerKind.ROLE_ASSIGNMENT
+    assert not entry.attr("role").known

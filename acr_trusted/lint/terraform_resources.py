@@ -197,9 +197,11 @@ class _Reader:
         span = self.span(call.span)
         built = entry.build(known.inputs, span)
         name = built.name
+        symbol = self.instance.public(f"module.{call.labels[0]}")
+        self.known_module_consumers(call, known, RegistryLink(symbol=symbol))
         self.registries.append(
             Registry(
-                symbol=self.instance.public(f"module.{call.labels[0]}"),
+                symbol=symbol,
                 span=span,
                 name=name,
                 properties=built.properties,
@@ -211,6 +213,67 @@ class _Reader:
                 conditional=known.conditional or self.instance.conditional,
                 login_server=_login_server(name),
                 format="terraform",
+            )
+        )
+
+    def known_module_consumers(self, call: Block, known: KnownCall, link: RegistryLink) -> None:
+        """What the AVM module's ``role_assignments`` and ``tasks`` inputs create on the registry.
+
+        The module turns each entry into an ``azurerm_role_assignment`` / a task child module
+        scoped to its registry (``main.tf``, ``main.tasks.tf``), so each is a consumer of it,
+        reported at the call site. An input that is not known stands for one unknown entry.
+        """
+        at = self.span(call.span)
+        prefix = f"module.{call.labels[0]}"
+        for key, item in _entries(known.inputs.get("role_assignments")):
+            principal = E.member(item, "principal_id", span=at, safe=True)
+            role = E.member(item, "role_definition_id_or_name", span=at, safe=True)
+            attributes = {
+                "role": _role(self.anchored(role, call.span)),
+                "principal_type": self.anchored(
+                    E.member(item, "principal_type", span=at, safe=True), call.span
+                ),
+                "principal_is_managed_identity": _managed_identity_value(principal, at),
+            }
+            symbol = f"{prefix}.azurerm_role_assignment.this{key}"
+            self.known_consumer(ConsumerKind.ROLE_ASSIGNMENT, symbol, at, link, attributes)
+        for key, item in _entries(known.inputs.get("tasks")):
+            identity = E.member(E.member(item, "identity", span=at, safe=True), "type", span=at)
+            customs: list[dict[str, Any]] = []
+            credential = E.member(item, "registry_credential", span=at, safe=True)
+            for _, custom in _entries(E.member(credential, "custom", span=at, safe=True)):
+                customs.append(
+                    {
+                        "login_server": E.member(custom, "login_server", span=at).text(),
+                        "identity": E.member(custom, "identity", span=at, safe=True).text(),
+                    }
+                )
+            attributes = {
+                "identity": IdentityUse.from_identity_type(identity),
+                "agent_pool": self.anchored(
+                    E.member(item, "agent_pool_name", span=at, safe=True), call.span
+                ),
+                "custom_registries": Value.of(customs, at),
+                "name": self.anchored(E.member(item, "name", span=at, safe=True), call.span),
+            }
+            symbol = f"{prefix}.module.tasks{key}.azurerm_container_registry_task.this"
+            self.known_consumer(ConsumerKind.TASK, symbol, at, link, attributes)
+
+    def known_consumer(
+        self,
+        kind: ConsumerKind,
+        symbol: str,
+        span: Span,
+        link: RegistryLink,
+        attributes: Mapping[str, Value],
+    ) -> None:
+        self.consumers.append(
+            Consumer(
+                kind=kind,
+                symbol=self.instance.consumer_symbol(symbol),
+                span=span,
+                link=link,
+                attributes=dict(attributes),
             )
         )
 
@@ -695,6 +758,33 @@ def _managed_identity(expr: Expr | None, scope: Scope) -> Value:
     if value.known or not value.depends_on:  # a literal id, or another resource's attribute
         return Value.of(False, expr.span, expression=expr.text, origin=E.COMPUTED)
     return Value.unknown(expr.text, expr.span, depends_on=value.depends_on)
+
+
+def _managed_identity_value(principal: Value, at: Span) -> Value:
+    """``_managed_identity`` for a value passed into a module, read from its expression."""
+    text = (principal.expression or "").replace(" ", "")
+    if _MANAGED_IDENTITY.search(text):
+        return Value.of(True, at, expression=principal.expression, origin=E.COMPUTED)
+    if principal.known or not principal.depends_on:
+        return Value.of(False, at, expression=principal.expression, origin=E.COMPUTED)
+    return Value.unknown(
+        principal.expression or "principal_id", at, depends_on=principal.depends_on
+    )
+
+
+def _entries(collection: Value | None) -> list[tuple[str, Value]]:
+    """The entries of a map / list input with their instance keys; unknown: one unknown entry."""
+    if collection is None or (collection.known and collection.value is None):
+        return []
+    if not collection.known:
+        return [("", collection)]
+    data = collection.value
+    items: list[tuple[str, Any]] = []
+    if isinstance(data, Mapping):
+        items = [(json.dumps(str(k)), v) for k, v in data.items()]
+    elif isinstance(data, list):
+        items = [(str(i), v) for i, v in enumerate(data)]
+    return [(f"[{k}]", v if isinstance(v, Value) else Value.of(v)) for k, v in items]
 
 
 def _aci_identity(credential: Value, identity_expr: Expr | None, group: Value | None) -> Value:
