@@ -87,6 +87,19 @@ def test_a_container_group_pulls_with_the_identity_its_credential_names() -> Non
     assert {c.link.login_server for c in found} == {"contosoacr.azurecr.io"}
 
 
+def test_a_container_group_pulling_with_listcredentials_uses_admin_credentials() -> None:
+    (group,) = consumers(
+        "Microsoft.ContainerInstance/containerGroups",
+        "{\n  name: 'g'\n  properties: {\n    imageRegistryCredentials: [\n      {\n"
+        "        server: acr.properties.loginServer\n"
+        "        username: acr.listCredentials().username\n"
+        "        password: acr.listCredentials().passwords[0].value\n"
+        "      }\n    ]\n  }\n}",
+    )
+    assert group.link.symbol is not None
+    assert group.attr("identity").value == "admin-credentials"
+
+
 def test_a_web_app_names_its_image_and_pull_settings() -> None:
     (web,) = consumers(
         "Microsoft.Web/sites",

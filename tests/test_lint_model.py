@@ -144,13 +144,14 @@ class TestLinking:
 
 class TestEffectiveProperties:
     def test_known_patch_values_win(self) -> None:
-        """A patch's known values override the declaration; unknown ones do not."""
+        """A patch's values override the declaration; unknown ones leave it undetermined."""
         reg = registry(TASKS_BYPASS=Value.of(False), BYPASS_OPTIONS=Value.of("None"))
         props = effective_properties(
             reg, [patch(TASKS_BYPASS=Value.of(True), BYPASS_OPTIONS=Value.unknown("x"))]
         )
         assert props[P.TASKS_BYPASS].value is True
-        assert props[P.BYPASS_OPTIONS].value == "None"
+        assert not props[P.BYPASS_OPTIONS].known
+        assert props[P.BYPASS_OPTIONS].expression == "x"
 
     def test_other_consumers_do_not_patch(self) -> None:
         """Only REGISTRY_PATCH consumers change properties."""
@@ -261,6 +262,18 @@ class TestIdentityUseFromRegistryCredential:
 
     def test_unknown_username_is_unknown(self) -> None:
         assert not self.read(username=Value.unknown("param.user")).known
+
+    @pytest.mark.parametrize(
+        "expression",
+        [
+            "acr.listCredentials().username",
+            "[listCredentials(resourceId('Microsoft.ContainerRegistry/registries', 'r'), "
+            "'2023-07-01').username]",
+            "azurerm_container_registry.acr.admin_username",
+        ],
+    )
+    def test_a_username_read_from_the_admin_credentials_is_admin(self, expression: str) -> None:
+        assert self.read(username=Value.unknown(expression)).value == "admin-credentials"
 
     def test_no_identity(self) -> None:
         assert self.read(identity=None).value == "none"

@@ -270,13 +270,17 @@ class IdentityUse(str, enum.Enum):
     ) -> Value:
         """How a container group authenticates to one registry (``imageRegistryCredentials``).
 
-        A username means admin credentials (or a token); ``identity`` is ``[system]`` or a
-        user-assigned identity's resource ID, so an expression that yields a resource ID (a
-        ``.id`` reference, ``resourceId(...)``) is user-assigned; for any other expression the
-        group's own identity type decides if it allows only one kind. ``identity_text`` is
-        the source text of the identity expression, for loaders whose unknown values keep none.
+        A username means admin credentials (or a token), also when it is read from the
+        registry's admin credentials (``listCredentials()``, ``admin_username``); ``identity``
+        is ``[system]`` or a user-assigned identity's resource ID, so an expression that yields
+        a resource ID (a ``.id`` reference, ``resourceId(...)``) is user-assigned; for any other
+        expression the group's own identity type decides if it allows only one kind.
+        ``identity_text`` is the source text of the identity expression, for loaders whose
+        unknown values keep none.
         """
         if username is not None and not username.known:
+            if _READS_ADMIN_CREDENTIALS.search((username.expression or "").lower()):
+                return Value.of(cls.ADMIN_CREDENTIALS.value, span)
             return Value.unknown(username.expression or "imageRegistryCredentials.username", span)
         if username is not None and username.value is not None:
             return Value.of(cls.ADMIN_CREDENTIALS.value, span)
@@ -303,6 +307,8 @@ class IdentityUse(str, enum.Enum):
 
 # An expression that yields a resource's ID: a user-assigned identity named outright, a resource's
 # ``.id`` (not a variable that happens to be called ``id``), or ``resourceId(...)``.
+# a username read from the registry's admin credentials: ARM/Bicep listCredentials(), azurerm
+_READS_ADMIN_CREDENTIALS = re.compile(r"listcredentials\(|\.admin_username\b")
 _REFERENCES_RESOURCE_ID = re.compile(
     r"userassignedidentities|azurerm_user_assigned_identity\.|resourceid\("
     r"|^(?!(var|local|param|parameters|variables)\.)[\w\[\]().'-]+\.id$"
@@ -404,10 +410,12 @@ def consumers_of(model: FileModel, registry: Registry) -> tuple[Consumer, ...]:
 def effective_properties(
     registry: Registry, consumers: Iterable[Consumer] = ()
 ) -> dict[RegistryProperty, Value]:
-    """The registry's declared properties with its linked patches' *known* values on top.
+    """The registry's declared properties with its linked patches' values on top.
 
     Patches (azapi_update_resource, deployment scripts) run after the registry is created, so
     what they set wins; rules read values from here so a message can name the patch's span.
+    A patch value that is not known (a variable, or a patch that only some ``count`` creates)
+    makes the property undetermined: the rules must not decide from the declared value.
     """
     props: dict[RegistryProperty, Value] = dict(registry.properties)
     for consumer in consumers:
@@ -416,7 +424,7 @@ def effective_properties(
         patched = consumer.attr("properties")
         if patched.known and isinstance(patched.value, Mapping):
             for key, value in patched.value.items():
-                if isinstance(value, Value) and value.known:
+                if isinstance(value, Value):
                     props[RegistryProperty(key)] = value
     return props
 
