@@ -716,3 +716,52 @@ def test_known_module_role_assignments_and_tasks_are_consumers_of_its_registry()
     (entry,) = consumers_of(model, unknown)
     assert entry.kind is ConsumerKind.ROLE_ASSIGNMENT
     assert not entry.attr("role").known
+
+
+@pytest.mark.parametrize(
+    ("count", "certain"),
+    [
+        pytest.param("", True, id="no-count"),
+        pytest.param("count = 1", True, id="count-one"),
+        pytest.param("count = var.enable_abac ? 1 : 0", False, id="undecided-count"),
+    ],
+)
+def test_a_patch_only_some_count_creates_is_undetermined(
+    tmp_path: Path, count: str, certain: bool
+) -> None:
+    command = (
+        "az resource update --ids ${azapi_resource.acr.id}"
+        " --set properties.networkRuleBypassAllowedForTasks=true"
+    )
+    found = consumers_by_symbol(
+        tmp_path,
+        f"""
+resource "azapi_update_resource" "acr_abac" {{
+  {count}
+  type        = "Microsoft.ContainerRegistry/registries@2025-11-01"
+  resource_id = azapi_resource.acr.id
+  body = {{
+    properties = {{ roleAssignmentMode = "AbacRepositoryPermissions" }}
+  }}
+}}
+
+resource "null_resource" "tasks_bypass" {{
+  {count}
+  provisioner "local-exec" {{
+    command = "{command}"
+  }}
+}}
+""",
+    )
+    mode = found["azapi_update_resource.acr_abac"].attr("properties").value
+    tasks = found["null_resource.tasks_bypass"].attr("properties").value
+    for value, expected in (
+        (mode[P.ROLE_ASSIGNMENT_MODE.value], "AbacRepositoryPermissions"),
+        (tasks[P.TASKS_BYPASS.value], True),
+    ):
+        assert value.known is certain
+        if certain:
+            assert value.value == expected
+        else:
+            assert "is created (count / for_each)" in (value.expression or "")
+            assert [a.value for a in value.alternatives] == [expected, None]

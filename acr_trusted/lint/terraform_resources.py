@@ -513,9 +513,9 @@ class _Reader:
             if command is not None:
                 scripts.append(command)
         for script in scripts:
-            self.patch_script(block, script, scope)
+            self.patch_script(block, script, scope, conditional)
 
-    def patch_script(self, block: Block, script: Expr, scope: Scope) -> None:
+    def patch_script(self, block: Block, script: Expr, scope: Scope, conditional: bool) -> None:
         """A script that runs ``az resource update ... networkRuleBypassAllowedForTasks=true``."""
         text = script.text
         value = evaluate(script, scope).text()
@@ -526,9 +526,8 @@ class _Reader:
         if link.empty:
             match = _NAME_OPTION.search(value or "")
             link = RegistryLink(name=match.group(1)) if match else link
-        patched = {
-            RegistryProperty.TASKS_BYPASS.value: Value.of(True, self.span(_plain_span(script.span)))
-        }
+        allowed = Value.of(True, self.span(_plain_span(script.span)))
+        patched = {RegistryProperty.TASKS_BYPASS.value: _if_created(allowed, block, conditional)}
         attributes = {
             "properties": Value.of(patched, self.span(block.span)),
             "source": Value.of("deployment-script"),
@@ -585,7 +584,10 @@ class _Reader:
         if link.empty:
             link = RegistryLink(name=(self.value(block.body, "name", scope) or ABSENT).text())
         attributes = {
-            "properties": Value.of({p.value: v for p, v in props.items()}, self.span(block.span)),
+            "properties": Value.of(
+                {p.value: _if_created(v, block, conditional) for p, v in props.items()},
+                self.span(block.span),
+            ),
             "source": Value.of("azapi_update_resource"),
         }
         self.add_consumer(ConsumerKind.REGISTRY_PATCH, block, link, attributes)
@@ -683,7 +685,7 @@ class _Reader:
     def azapi_script(self, block: Block, scope: Scope, conditional: bool) -> None:
         script = _expr_path(block.body.expr("body"), ("properties", "scriptContent"))
         if script is not None:
-            self.patch_script(block, script, scope)
+            self.patch_script(block, script, scope, conditional)
 
 
 Reader = Callable[[_Reader, Block, Scope, bool], None]
@@ -736,6 +738,18 @@ def _maybe(value: Value, otherwise: Value) -> Value:
         value.expression or "dynamic block", value.span, depends_on=value.depends_on
     )
     return evolve(unknown, alternatives=(value, otherwise))
+
+
+def _if_created(value: Value, block: Block, conditional: bool) -> Value:
+    """A patch's value; undetermined when only an undecided ``count`` / ``for_each`` runs it."""
+    if not conditional:
+        return value
+    unknown = Value.unknown(
+        f"whether {address(block)} is created (count / for_each)",
+        value.span,
+        depends_on=value.depends_on,
+    )
+    return evolve(unknown, alternatives=(value, ABSENT))
 
 
 def _plain_span(span: Span) -> Span:
