@@ -283,32 +283,51 @@ def test_the_corpus_lints_without_internal_errors(shared_dir: Path) -> None:
     assert all(f.span.path.startswith("corpus/") for f in result.findings)
 
 
-# -- Terraform in a child process ------------------------------------------------------------
+# -- shares in forked children -----------------------------------------------------------------
 
 
 def _bad_examples() -> list[Path]:
     return [EXAMPLES / "bicep/bad.bicep", EXAMPLES / "arm/bad.json", EXAMPLES / "terraform/bad"]
 
 
-def test_terraform_goes_to_a_child_when_other_files_are_parsed_too(
+def _names(share: list[tuple[str, Path]]) -> list[str]:
+    return sorted(path.name for _, path in share)
+
+
+def test_files_to_parse_are_shared_by_format_between_processes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(engine, "_cores", lambda: 2)
     found, _ = engine.discover(_bad_examples())
-    here, there = engine._split(found, engine.TextCache())
-    assert [p.name for p in there.values()] == ["main.tf"]
-    assert sorted(p.name for p in here.values()) == ["bad.bicep", "bad.json"]
+    shares = engine._shares(found, engine.TextCache())
+    assert len(shares) == 2
+    assert sorted(name for share in shares for name in _names(share)) == _names(list(found.items()))
+    # the two parsers that take longest to load are loaded in different processes
+    assert not any({"bad.bicep", "main.tf"} <= set(_names(share)) for share in shares)
 
 
-def test_one_core_or_one_kind_of_file_stays_in_one_process(
+def test_files_with_nothing_to_parse_stay_in_this_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    (tmp_path / "storage.bicep").write_text("param location string\n", encoding="utf-8")
+    (tmp_path / "broken.json").write_bytes(b"\xff\xfe")
+    found, _ = engine.discover([*_bad_examples(), tmp_path])
+    here, *children = engine._shares(found, engine.TextCache())
+    assert {"broken.json", "storage.bicep"} <= set(_names(here))
+    assert children
+    assert not any({"broken.json", "storage.bicep"} & set(_names(share)) for share in children)
+
+
+def test_one_core_or_little_work_stays_in_one_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     found, _ = engine.discover(_bad_examples())
     monkeypatch.setattr(engine, "_cores", lambda: 1)
-    assert engine._split(found, engine.TextCache()) == (found, {})
+    assert engine._shares(found, engine.TextCache()) == [list(found.items())]
     monkeypatch.setattr(engine, "_cores", lambda: 2)
-    only_terraform, _ = engine.discover([EXAMPLES / "terraform/bad"])
-    assert engine._split(only_terraform, engine.TextCache()) == (only_terraform, {})
+    one_file, _ = engine.discover([EXAMPLES / "bicep/bad.bicep"])
+    assert engine._shares(one_file, engine.TextCache()) == [list(one_file.items())]
 
 
 def test_findings_are_the_same_with_and_without_a_child(monkeypatch: pytest.MonkeyPatch) -> None:

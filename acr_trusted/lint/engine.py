@@ -6,10 +6,9 @@ only a match is handed to a loader. Loaders are imported on first use, so a run 
 Terraform never imports the Bicep parser. A loader or rule that fails unexpectedly costs only
 its own file an ACRT000 finding.
 
-A run with Terraform and other files to parse, on a machine with two or more cores, lints the
-Terraform files in a forked child process (see :func:`_split`): python-hcl2 takes about 0.3 s
-to import and load its grammar, as long as the Bicep and ARM loaders need for a typical
-repository, so the two overlap.
+On a machine with two or more cores, a run with enough to parse is shared between forked
+processes (see :mod:`acr_trusted.lint.workload` for how the files are split): each process
+loads only the parsers its share needs, and the shares cost about the same.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import os
 import pickle
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -44,6 +44,8 @@ class Loader(Protocol):
 
 
 CheckFn = Callable[..., list[Finding]]
+MAX_PROCESSES = 4
+"""Shares beyond this many cost more in forking and loading parsers than they save."""
 LOADER_MODULES: dict[str, str] = {
     "arm": "acr_trusted.lint.arm",
     "bicep": "acr_trusted.lint.bicep",
@@ -153,12 +155,13 @@ def lint(
         return out
 
     # doubles for loaders or rules may record what they see: keep such runs in one process
-    here, there = _split(found, read_text) if loaders is None and check is None else (found, {})
-    waiting = _forked(lambda: lint_files(list(there.items()))) if there else None
-    findings = lint_files(list(here.items()))
-    if there:
-        from_child = waiting() if waiting is not None else None
-        findings.extend(from_child if from_child is not None else lint_files(list(there.items())))
+    shares = _shares(found, read_text) if loaders is None and check is None else []
+    here = shares[0] if shares else list(found.items())
+    waiting = [(_forked(partial(lint_files, share)), share) for share in shares[1:]]
+    findings = lint_files(here)
+    for wait, share in waiting:
+        from_child = wait() if wait is not None else None
+        findings.extend(from_child if from_child is not None else lint_files(share))
     ordered = sorted(
         set(findings),
         key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.resource, f.message),
@@ -166,32 +169,34 @@ def lint(
     return LintResult(len(found), tuple(ordered), dict(found), tuple(missing))
 
 
-def _split(
-    found: Mapping[str, Path], read_text: TextCache
-) -> tuple[dict[str, Path], dict[str, Path]]:
-    """(files to lint here, Terraform files for a child process), or (all, {}) when a child
-    would not pay: one core, or not both kinds of file to parse."""
-    if _cores() < 2:
-        return dict(found), {}
-    here: dict[str, Path] = {}
-    there: dict[str, Path] = {}
-    parsed_here = False
+def _shares(found: Mapping[str, Path], read_text: TextCache) -> list[list[tuple[str, Path]]]:
+    """The files in shares, one per process; the first share is this process's.
+
+    Files with nothing to parse (and those that cannot be read, which :func:`_lint_file`
+    reports) stay here. One share when there is one core or not enough work for two.
+    """
+    from acr_trusted.lint.workload import Job, split
+
+    here: list[tuple[str, Path]] = []
+    jobs: list[Job] = []
     for display, file in found.items():
         try:
             text = read_text(file)
         except (OSError, UnicodeDecodeError):
-            here[display] = file  # _lint_file reports it
+            here.append((display, file))
             continue
         fmt = format_of(file, text)
-        relevant = fmt is not None and RELEVANT.search(text) is not None
-        if relevant and fmt == "terraform":
-            there[display] = file
+        if fmt is not None and RELEVANT.search(text) is not None:
+            jobs.append(Job(display, file, fmt, len(text)))
         else:
-            here[display] = file
-            parsed_here = parsed_here or relevant
-    if not parsed_here or not there:
-        return dict(found), {}
-    return here, there
+            here.append((display, file))
+    parts = split(jobs, min(_cores(), MAX_PROCESSES))
+    if len(parts) < 2:
+        return [list(found.items())]
+    # what every share needs is loaded once, before the children are forked
+    importlib.import_module("acr_trusted.lint.rules")
+    first, *others = ([(job.display, job.path) for job in part] for part in parts)
+    return [here + first, *others]
 
 
 def _cores() -> int:
