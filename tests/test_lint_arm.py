@@ -321,6 +321,57 @@ class TestParameterFiles:
         assert (model.registries, model.errors) == ((), ())
 
 
+class TestCompiledModules:
+    """Shapes compiled Bicep produces: module outputs, property loops, expression keys."""
+
+    def test_endpoint_module_reaches_the_registry_through_module_outputs(self) -> None:
+        """reference(<deployment>).outputs.x.value carries the registry id to the PE module."""
+        model = load(FIXTURES / "module_outputs.json")
+        registry = only(model)
+        assert registry.name.value == "modulesacr"
+        assert kinds(model, registry) == [ConsumerKind.PRIVATE_ENDPOINT]
+        posture = posture_of(registry, consumers_of(model, registry))
+        assert posture.is_restricted
+        assert registry.get(P.BYPASS_OPTIONS).origin.kind is OriginKind.PARAMETER_DEFAULT
+
+    def test_symbolic_reference_to_nested_module_outputs(self) -> None:
+        """languageVersion 2.0 reference('symbol') follows outputs through two module levels."""
+        model = load(FIXTURES / "module_outputs_v2.json")
+        registry = only(model)
+        assert not registry.name.known
+        assert sorted(k.value for k in kinds(model, registry)) == [
+            "ml-workspace",
+            "private-endpoint",
+        ]
+        assert posture_of(registry, consumers_of(model, registry)).is_restricted
+
+    def test_property_copy_loops_make_arrays(self) -> None:
+        """A property copy array yields ipRules / virtualNetworkRules / endpoint connections."""
+        model = load(FIXTURES / "property_copy.json")
+        looped, too_many = model.registries
+        rules = looped.get(P.IP_RULES)
+        assert [r["value"] for r in rules.value] == ["203.0.113.10", "203.0.113.11"]
+        assert len(looped.get(P.VIRTUAL_NETWORK_RULES).value) == 1
+        assert kinds(model, looped) == [ConsumerKind.PRIVATE_ENDPOINT]
+        assert not too_many.get(P.IP_RULES).known  # 1000 copies are not unrolled
+
+    def test_expression_keys_of_task_credentials(self) -> None:
+        """A credential keyed by the task's own registry's loginServer counts as that registry."""
+        model = load(FIXTURES / "consumer_expressions.json")
+        (task,) = [c for c in model.consumers if c.kind is ConsumerKind.TASK]
+        own, other, literal = task.attr("custom_registries").value
+        assert own == {"login_server": None, "identity": "[system]", "same_registry": True}
+        assert other == {"login_server": None, "identity": "[system]"}
+        assert literal["login_server"] == "upstream.azurecr.io"
+
+    def test_login_server_from_environment_suffix(self) -> None:
+        """'<name>' + environment().suffixes.acrLoginServer links an image credential."""
+        model = load(FIXTURES / "consumer_expressions.json")
+        (group,) = [c for c in model.consumers if c.kind is ConsumerKind.CONTAINER_GROUP]
+        assert group.link.login_server == "exprsacr.azurecr.io"
+        assert group in consumers_of(model, only(model))
+
+
 # -- the corpus ----------------------------------------------------------------------------------
 
 

@@ -292,3 +292,111 @@ def test_copy_index_uses_the_loop() -> None:
     index = Value.of(2)
     assert ev.expression("copyIndex()", SPAN, {None: index}).value == 2
     assert ev.expression("copyIndex('loop', 1)", SPAN, {"loop": index}).value == 3
+
+
+def scope(template: dict[str, Any]) -> Evaluator:
+    text = json.dumps(template, indent=2)
+    root = parse_json(text)
+    assert isinstance(root, JObject)
+    return Evaluator(Source.of("m.json", text), root)
+
+
+MODULES: dict[str, Any] = {
+    "resources": [
+        {
+            "type": "Microsoft.Resources/deployments",
+            "name": "acr",
+            "properties": {
+                "expressionEvaluationOptions": {"scope": "inner"},
+                "parameters": {"name": {"value": "modacr"}},
+                "template": {
+                    "parameters": {"name": {"type": "string"}},
+                    "outputs": {
+                        "id": {
+                            "type": "string",
+                            "value": "[resourceId('Microsoft.ContainerRegistry/registries', "
+                            "parameters('name'))]",
+                        },
+                        "unknown": {"type": "string", "value": "[parameters('missing')]"},
+                    },
+                },
+            },
+        },
+        {
+            "type": "Microsoft.Resources/deployments",
+            "name": "[format('loop-{0}', uniqueString('x'))]",
+            "properties": {
+                "template": {"outputs": {"self": {"value": "[reference('acr').outputs.id.value]"}}}
+            },
+        },
+    ]
+}
+
+
+class TestDeploymentOutputs:
+    def test_outputs_by_resource_id_and_name(self) -> None:
+        """reference(resourceId(deployments, name)) and reference(name) read the outputs."""
+        ev = scope(MODULES)
+        by_id = "reference(resourceId('Microsoft.Resources/deployments', 'acr'), '2022-09-01')"
+        for target in (by_id, "reference('acr')"):
+            value = ev.expression(f"{target}.outputs.id.value", SPAN)
+            assert str(value.text()).endswith("/Microsoft.ContainerRegistry/registries/modacr")
+
+    def test_outer_scope_and_unknown_names(self) -> None:
+        """A deployment named by an unknown expression is found by that expression's text."""
+        ev = scope(MODULES)
+        name = (
+            "resourceId('Microsoft.Resources/deployments', format('loop-{0}', uniqueString('x')))"
+        )
+        value = ev.expression(f"reference({name}).outputs.self.value", SPAN)
+        assert str(value.text()).endswith("/registries/modacr")
+
+    def test_unknown_output_keeps_its_own_expression(self) -> None:
+        """An unknown output is reported by what it is, not by the object around it."""
+        value = scope(MODULES).expression("reference('acr').outputs.unknown.value", SPAN)
+        assert not value.known
+        assert value.expression == "parameters('missing')"
+
+    def test_other_references_stay_unknown(self) -> None:
+        """reference() of anything but a nested deployment here is a runtime value."""
+        ev = scope(MODULES)
+        for text in ("reference('nothere').outputs", "reference(parameters('x')).loginServer"):
+            assert not ev.expression(text, SPAN).known
+
+
+class TestTemplateShapes:
+    def test_property_copy(self) -> None:
+        """A property copy array becomes the arrays it names; copyIndex('loop') indexes them."""
+        ev = scope({"parameters": {"ips": {"type": "array", "defaultValue": ["a", "b"]}}})
+        node = parse_json(
+            json.dumps(
+                {
+                    "defaultAction": "Deny",
+                    "copy": [
+                        {
+                            "name": "ipRules",
+                            "count": "[length(parameters('ips'))]",
+                            "input": {"value": "[parameters('ips')[copyIndex('ipRules')]]"},
+                        },
+                        {"name": "unrolled", "count": "[parameters('n')]", "input": {}},
+                    ],
+                }
+            )
+        )
+        data = ev.node(node).value
+        assert [v.value["value"].value for v in data["ipRules"].value] == ["a", "b"]
+        assert not data["unrolled"].known
+        assert "copy" not in data
+
+    def test_expression_keys(self) -> None:
+        """Known "[expr]" keys are evaluated; unknown ones stay as written."""
+        ev = scope({"parameters": {"id": {"type": "string", "defaultValue": "uami"}}})
+        node = parse_json('{"[parameters(\'id\')]": 1, "[parameters(\'x\')]": 2, "[[k]": 3}')
+        assert list(ev.node(node).value) == ["uami", "[parameters('x')]", "[k]"]
+
+    def test_acr_login_server_suffix_and_replace(self) -> None:
+        """environment().suffixes.acrLoginServer is the public cloud's; replace() is known."""
+        assert run("concat('acr', environment().suffixes.acrLoginServer)").value == "acr.azurecr.io"
+        assert not run("environment().suffixes.storage").known
+        assert run("replace('cr-demo-1', '-', '')").value == "crdemo1"
+        assert not run("replace(parameters('name'), '-', '')").known

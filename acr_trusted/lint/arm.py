@@ -37,6 +37,7 @@ from acr_trusted.lint.arm_expressions import (
     Source,
     Str,
     calls,
+    expression_text,
     parse,
     render,
 )
@@ -465,12 +466,14 @@ class _Walker:
     def resolve(self, node: JObject, path: str, place: _Place) -> Value | None:
         """The value at a dotted ``path`` inside ``node``; ``None`` when it is absent.
 
-        Literal JSON keeps its own span (with offsets for ``--fix``); once an expression is
-        met, the rest of the path is read from its value and the span is the expression's.
+        Literal JSON keeps its own span (with offsets for ``--fix``); once an expression or a
+        property ``copy`` loop is met, the rest of the path is read from its value and the span
+        is the expression's.
         """
         current: JNode | Value = node
         for key in path.split("."):
-            if isinstance(current, JScalar) and isinstance(current.value, str):
+            if _evaluated_whole(current):
+                assert isinstance(current, (JScalar, JObject))  # _evaluated_whole checked it
                 current = self.value(current, place)
             if isinstance(current, JObject):
                 child = current.get(key)
@@ -670,15 +673,16 @@ def _task(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) ->
     pool = w.resolve(node, f"{base}.agentPoolName", place) or Value.absent()
     credentials = w.resolve(node, f"{base}.credentials.customRegistries", place)
     api = node.text("apiVersion")
+    parent = w.parent_of(name, place)
     w.consumer(
         ConsumerKind.TASK,
         node,
         symbol,
-        w.parent_of(name, place),
+        parent,
         {
             "identity": IdentityUse.from_identity_type(w.resolve(node, "identity.type", place)),
             "agent_pool": pool,
-            "custom_registries": _custom_registries(credentials),
+            "custom_registries": _custom_registries(w, credentials, place, parent),
             "api_version": Value.of(api) if api else Value.absent(),
             "name": name,
         },
@@ -805,12 +809,7 @@ def _deployment(w: _Walker, node: JObject, symbol: str, name: Value, place: _Pla
         _linked_template(w, node, symbol, str(link.text("relativePath")), place)
     if not isinstance(body, JObject):
         return
-    options = template.get("expressionEvaluationOptions")
-    scope = options.text("scope") if isinstance(options, JObject) else None
-    evaluator = place.level.evaluator
-    if (scope or "").lower() == "inner":
-        values = _passed_values(w, template.get("parameters"), place)
-        evaluator = Evaluator(w.source, body, values)
+    evaluator = place.level.evaluator.deployment_scope(template, place.copy)
     level = _Level(evaluator, f"{symbol}/", place.level.depth + 1)
     inner = _Place(level, place.copy if evaluator is place.level.evaluator else NO_COPY)
     w.resources(
@@ -833,7 +832,8 @@ def _linked_template(w: _Walker, node: JObject, symbol: str, relative: str, plac
         return
     template = found[1]
     assert isinstance(template, JObject)  # document_kind checked it
-    values = _passed_values(w, _member_node(node, "properties.parameters"), place)
+    parameters = _member_node(node, "properties.parameters")
+    values = place.level.evaluator.deployment_parameters(parameters, place.copy)
     child = _Walker(Source.of(w.ctx.display_path(path), found[0]), path, w.ctx, opened=w.opened)
     registries, consumers = child.template(
         template, values, prefix=f"{symbol}/", depth=place.level.depth + 1
@@ -847,30 +847,18 @@ def _linked_template(w: _Walker, node: JObject, symbol: str, relative: str, plac
         w.linked.extend(_moved_consumer(c, here.path, here) for c in consumers)
 
 
+def _evaluated_whole(node: JNode | Value) -> bool:
+    """An expression string, or an object with a property ``copy`` loop: read as a value."""
+    if isinstance(node, JScalar):
+        return isinstance(node.value, str)
+    return isinstance(node, JObject) and isinstance(node.get("copy"), JArray)
+
+
 def _member_node(node: JObject, path: str) -> JNode | None:
     current: JNode | None = node
     for key in path.split("."):
         current = current.get(key) if isinstance(current, JObject) else None
     return current
-
-
-def _passed_values(w: _Walker, node: JNode | None, place: _Place) -> dict[str, Value]:
-    """``properties.parameters`` of a deployment, evaluated in the enclosing scope."""
-    values: dict[str, Value] = {}
-    if not isinstance(node, JObject):
-        return values
-    for name, entry in node.items():
-        if isinstance(entry, JObject):
-            given = entry.get("value")
-            values[name.lower()] = (
-                w.value(given, place)
-                if given is not None
-                else Value.unknown(f"parameters('{name}')", depends_on=(name,))
-            )
-        else:  # an expression producing {"value": ...}
-            wrapper = w.value(entry, place)
-            values[name.lower()] = evaluate.member(wrapper, "value", span=wrapper.span, safe=True)
-    return values
 
 
 _Handler = Callable[[_Walker, JObject, str, Value, _Place], None]
@@ -939,8 +927,14 @@ def _credential_identity(credential: Value, group_identity: Value | None) -> Val
     )
 
 
-def _custom_registries(credentials: Value | None) -> Value:
-    """``credentials.customRegistries`` as ``[{"login_server", "identity"}]``."""
+def _custom_registries(
+    w: _Walker, credentials: Value | None, place: _Place, parent: _Target | None
+) -> Value:
+    """``credentials.customRegistries`` as ``[{"login_server", "identity"}]``.
+
+    A login server written as an expression that stays unknown (``[reference(<the registry>)
+    .loginServer]``) is marked ``same_registry`` when it names the task's own registry.
+    """
     if credentials is None or (credentials.known and credentials.value is None):
         return Value.of([], origin=Origin(OriginKind.ABSENT))
     if not credentials.known or not isinstance(credentials.value, dict):
@@ -952,8 +946,27 @@ def _custom_registries(credentials: Value | None) -> Value:
         identity = evaluate.member(entry, "identity", span=entry.span, safe=True)
         if not identity.known:
             return Value.unknown(identity.expression, credentials.span)
-        entries.append({"login_server": server, "identity": evaluate.plain(identity)})
+        text = expression_text(server)
+        if text is None:
+            entries.append({"login_server": server, "identity": evaluate.plain(identity)})
+            continue
+        span = entry.span or Span.point(w.source.path, 1, 1)
+        named = w.target_of(place.level.evaluator.expression(text, span, place.copy), place)
+        same = named is not None and parent is not None and _same_target(named, parent)
+        entries.append(
+            {"login_server": None, "identity": evaluate.plain(identity)}
+            | ({"same_registry": True} if same else {})
+        )
     return evolve(credentials, value=entries)
+
+
+def _same_target(left: _Target, right: _Target) -> bool:
+    """Do two targets name the same registry (by symbol, name or name expression)?"""
+    return bool(
+        (left.symbol and left.symbol == right.symbol)
+        or (left.name and right.name and left.name.lower() == right.name.lower())
+        or (left.key and left.key == right.key)
+    )
 
 
 def _role(w: _Walker, node: JObject, place: _Place) -> Value:

@@ -11,6 +11,10 @@ Functions that depend on the deployment (``reference``, ``resourceGroup``, ``uni
 An unknown value's ``expression`` is canonical ARM syntax built from what *was* known
 (``resourceId('Microsoft.ContainerRegistry/registries', parameters('name'))``), so the loader can
 parse it again to see which registry a consumer points at.
+
+``reference(<inline nested deployment>).outputs.<name>.value`` -- how compiled Bicep passes one
+module's outputs to another -- is evaluated from the nested template's ``outputs``, so a private
+endpoint module that receives a registry module's resource id still points at that registry.
 """
 
 from __future__ import annotations
@@ -274,6 +278,9 @@ class Evaluator:
         self._parameter_cache: dict[str, Value] = {}
         self._variable_cache: dict[str, Value] = {}
         self._evaluating: set[str] = set()
+        self._resources = template.get("resources")
+        self._deployments: _Deployments | None = None
+        self._outputs_cache: dict[int, Value] = {}
 
     # -- JSON values -----------------------------------------------------------------------
     def node(self, node: JNode, copy: CopyIndex = NO_COPY) -> Value:
@@ -288,7 +295,47 @@ class Evaluator:
         span = self.source.span(node)
         if isinstance(node, JArray):
             return Value.of([self.node(item, copy) for item in node.items], span)
-        return Value.of({k: self.node(v, copy) for k, v in node.items()}, span)
+        members: dict[str, Value] = {}
+        for key, child in node.items():
+            if key.lower() == "copy" and isinstance(child, JArray):
+                members.update(self.property_copies(child, copy))
+            else:
+                members[self.key(key, copy)] = self.node(child, copy)
+        return Value.of(members, span)
+
+    def key(self, key: str, copy: CopyIndex = NO_COPY) -> str:
+        """An object key as deployed: ``"[expr]"`` keys are evaluated when they are known.
+
+        An unknown key stays as written, so the loader can still tell it is an expression.
+        """
+        text = expression_text(key)
+        if text is None:
+            return literal_text(key)
+        value = self.expression(text, Span.point(self.source.path, 1, 1), copy)
+        known = value.text()
+        return known if known is not None else key
+
+    def property_copies(self, loops: JArray, copy: CopyIndex = NO_COPY) -> dict[str, Value]:
+        """A property ``copy`` array: each loop makes the array property it names."""
+        made: dict[str, Value] = {}
+        for loop in loops.items:
+            name = loop.text("name") if isinstance(loop, JObject) else None
+            if not isinstance(loop, JObject) or not name:
+                continue
+            span = self.source.span(loop)
+            count_node, template = loop.get("count"), loop.get("input")
+            count = self.node(count_node, copy) if count_node is not None else Value.absent()
+            n = count.value if count.known and isinstance(count.value, int) else None
+            if template is None or n is None or n > MAX_COPIES:
+                made[name] = Value.unknown(
+                    f"copy({quote(name)})", span, depends_on=count.depends_on
+                )
+                continue
+            items = [
+                self.node(template, {**copy, name.lower(): Value.of(i)}) for i in range(max(n, 0))
+            ]
+            made[name] = evaluate.computed(items, [count, *items], expression="", span=span)
+        return made
 
     def expression(self, text: str, span: Span, copy: CopyIndex = NO_COPY) -> Value:
         try:
@@ -304,6 +351,10 @@ class Evaluator:
         if isinstance(node, (Num, Word)):
             return Value.of(node.value, span, expression=render(node))
         if isinstance(node, Member):
+            if render(node).lower() == _ACR_SUFFIX:
+                return Value.of(
+                    ".azurecr.io", span, expression=render(node), origin=evaluate.COMPUTED
+                )
             return self.member(self.eval(node.target, span, copy), node.name, span)
         if isinstance(node, Index):
             index = self.eval(node.index, span, copy)
@@ -326,7 +377,7 @@ class Evaluator:
     ) -> Value:
         """``target.key``; a member of a parameter's or variable's value keeps its origin."""
         result = evaluate.member(target, key, span=span, safe=safe)
-        if not result.known:
+        if not result.known and not (target.known and _has_member(target.value, key)):
             return evolve(result, expression=f"{value_text(target)}{text or '.' + str(key)}")
         if result.origin.kind is OriginKind.LITERAL and target.origin.kind in _INHERITED:
             result = evolve(result, origin=target.origin)
@@ -454,10 +505,145 @@ class Evaluator:
             return evaluate.unknown_from(items, expression=f"variables({quote(key)})", span=None)
         return evaluate.computed(items, items, expression="", span=self.source.span(loop))
 
+    # -- nested deployments ----------------------------------------------------------------
+    def deployment_parameters(
+        self, node: JNode | None, copy: CopyIndex = NO_COPY
+    ) -> dict[str, Value]:
+        """A deployment's ``properties.parameters``, evaluated in this (the enclosing) scope."""
+        values: dict[str, Value] = {}
+        if not isinstance(node, JObject):
+            return values
+        for name, entry in node.items():
+            if isinstance(entry, JObject):
+                given = entry.get("value")
+                values[name.lower()] = (
+                    self.node(given, copy)
+                    if given is not None
+                    else Value.unknown(f"parameters({quote(name)})", depends_on=(name,))
+                )
+            else:  # an expression producing {"value": ...}
+                wrapper = self.node(entry, copy)
+                values[name.lower()] = evaluate.member(
+                    wrapper, "value", span=wrapper.span, safe=True
+                )
+        return values
+
+    def deployment_scope(self, properties: JObject, copy: CopyIndex = NO_COPY) -> Evaluator:
+        """The evaluator for an inline nested template: a new scope for ``inner``, else this one."""
+        body = properties.get("template")
+        options = properties.get("expressionEvaluationOptions")
+        scope = options.text("scope") if isinstance(options, JObject) else None
+        if not isinstance(body, JObject) or (scope or "").lower() != "inner":
+            return self
+        values = self.deployment_parameters(properties.get("parameters"), copy)
+        return Evaluator(self.source, body, values)
+
+    def reference(self, target: Value, span: Span) -> Value | None:
+        """``reference(x)`` of a nested deployment declared in this template: its outputs."""
+        if self._deployments is None:
+            self._deployments = _Deployments.index(self, self._resources)
+        node = self._deployments.find(target)
+        if node is None:
+            return None
+        marker = id(node)
+        if marker in self._outputs_cache:
+            return self._outputs_cache[marker]
+        if f"deployment:{marker}" in self._evaluating:
+            return None
+        self._evaluating.add(f"deployment:{marker}")
+        try:
+            outputs = self._deployment_outputs(node, span)
+        finally:
+            self._evaluating.discard(f"deployment:{marker}")
+        self._outputs_cache[marker] = outputs
+        return outputs
+
+    def _deployment_outputs(self, node: JObject, span: Span) -> Value:
+        properties = node.get("properties")
+        body = properties.get("template") if isinstance(properties, JObject) else None
+        if not isinstance(properties, JObject) or not isinstance(body, JObject):
+            return Value.unknown("outputs", span)
+        scope = self.deployment_scope(properties)
+        outputs: dict[str, Value] = {}
+        for name, output in _members(body.get("outputs")).items():
+            given = output.get("value") if isinstance(output, JObject) else None
+            if given is not None:
+                outputs[name] = Value.of({"value": scope.node(given)}, span)
+        return Value.of(
+            {"outputs": Value.of(outputs, span, origin=evaluate.COMPUTED)},
+            span,
+            origin=evaluate.COMPUTED,
+        )
+
+
+@frozen
+class _Deployments:
+    """The inline nested deployments of one template, by symbolic name, name or name expression."""
+
+    by_symbol: Mapping[str, JObject]
+    by_name: Mapping[str, JObject]
+
+    @classmethod
+    def index(cls, ev: Evaluator, resources: JNode | None) -> _Deployments:
+        entries: list[tuple[str | None, JNode]] = []
+        if isinstance(resources, JArray):
+            entries = [(None, item) for item in resources.items]
+        elif isinstance(resources, JObject):
+            entries = list(resources.items())
+        by_symbol: dict[str, JObject] = {}
+        by_name: dict[str, JObject] = {}
+        for symbol, node in entries:
+            if not isinstance(node, JObject) or (node.text("type") or "").lower() != _DEPLOYMENTS:
+                continue
+            if symbol is not None:
+                by_symbol[symbol] = node
+            name_node = node.get("name")
+            if name_node is not None and node.get("copy") is None:
+                by_name[_name_key(ev.node(name_node))] = node
+        return cls(by_symbol, by_name)
+
+    def find(self, target: Value) -> JObject | None:
+        """The deployment ``target`` (a symbolic name, name or resource id) names."""
+        text = target.text()
+        if text is not None:
+            match = _DEPLOYMENT_ID.search(text)
+            if match:
+                return self.by_name.get(match.group(1).lower())
+            return self.by_symbol.get(text) or self.by_name.get(text.lower())
+        try:
+            tree = parse(target.expression) if target.expression else None
+        except (ExpressionError, RecursionError):
+            return None
+        if not (isinstance(tree, Call) and tree.name.lower().endswith("resourceid")):
+            return None
+        args = tree.args
+        for i, arg in enumerate(args[:-1]):
+            if isinstance(arg, Str) and arg.value.lower() == _DEPLOYMENTS:
+                return self.by_name.get(render(args[i + 1]))
+        return None
+
+
+def _name_key(name: Value) -> str:
+    """How a deployment is found by name: its text (lower case), else its expression."""
+    text = name.text()
+    return text.lower() if text is not None else name.expression
+
+
+_DEPLOYMENTS = "microsoft.resources/deployments"
+_DEPLOYMENT_ID = re.compile(r"/providers/microsoft\.resources/deployments/([^/]+)$", re.I)
+_ACR_SUFFIX = "environment().suffixes.acrloginserver"
+
 
 _INHERITED = frozenset(
     {OriginKind.PARAMETER_DEFAULT, OriginKind.PARAMETER_VALUE, OriginKind.VARIABLE}
 )
+
+
+def _has_member(data: Any, key: str | int) -> bool:
+    """Is ``key`` in ``data``? Then an unknown member keeps its own expression."""
+    if isinstance(data, Mapping) and isinstance(key, str):
+        return any(k.lower() == key.lower() for k in data)
+    return isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data)
 
 
 def _members(node: JNode | None) -> dict[str, JNode]:
@@ -725,6 +911,18 @@ def _end(pick: int) -> Function:
     return apply
 
 
+def _reference(ev: Evaluator, args: list[Value], span: Span) -> Value | None:
+    return ev.reference(args[0], span) if args else None
+
+
+def _replace(ev: Evaluator, args: list[Value], span: Span) -> Value | None:
+    texts = [_text_arg(args, i) for i in range(3)]
+    if len(args) != 3 or any(t is None for t in texts) or not texts[1]:
+        return None
+    text, old, new = (str(t) for t in texts)
+    return evaluate.computed(text.replace(old, new), args, expression="", span=span)
+
+
 def _split(ev: Evaluator, args: list[Value], span: Span) -> Value | None:
     text, delimiter = _text_arg(args, 0), _text_arg(args, 1)
     if text is None or not delimiter:
@@ -766,4 +964,6 @@ _FUNCTIONS: dict[str, Function] = {
     "first": _end(0),
     "last": _end(-1),
     "split": _split,
+    "reference": _reference,
+    "replace": _replace,
 }
