@@ -235,6 +235,30 @@ module other 'other/main.bicep' = { params: { agentPoolName: null } }
     assert [t.attr("identity").value for t in tasks] == ["none", "user-assigned"]
 
 
+def test_a_module_reached_through_parent_folders_is_named_without_them(tmp_path: Path) -> None:
+    """``'../../modules/acr.bicep'``: its default is shown at ``modules/acr.bicep:N``."""
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "acr.bicep").write_text(
+        "param publicNetworkAccess string = 'Enabled'\n"
+        "param networkRuleBypassOptions string = 'None'\n"
+        "resource acr 'Microsoft.ContainerRegistry/registries@2023-07-01' = {\n"
+        "  name: 'tk421acr'\n  sku: { name: 'Premium' }\n  properties: {\n"
+        "    publicNetworkAccess: publicNetworkAccess\n"
+        "    networkRuleBypassOptions: networkRuleBypassOptions\n  }\n}\n",
+        encoding="utf-8",
+    )
+    main = tmp_path / "envs" / "dev" / "main.bicep"
+    main.parent.mkdir(parents=True)
+    main.write_text(
+        "module acr '../../modules/acr.bicep' = {\n"
+        "  params: { publicNetworkAccess: 'Disabled' }\n}\n",
+        encoding="utf-8",
+    )
+    bypass = registry(load(main, tmp_path), "acr").properties[BYPASS]
+    assert bypass.origin.span is not None
+    assert bypass.origin.span.path == "modules/acr.bicep"
+
+
 def test_task_loops_give_a_consumer_per_item_and_existing_parent_links_by_name() -> None:
     model = load_text(
         """

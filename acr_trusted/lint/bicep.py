@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -233,7 +234,7 @@ class _Loader:
         if using is None:
             return _Result(scope_holder.scope)
         target_name, using_span = using
-        target = path.parent / target_name
+        target = _beside(path, target_name)
         main = self.read(target) if target_name.lower().endswith(".bicep") else None
         if main is None:
             return _Result(scope_holder.scope)
@@ -280,7 +281,7 @@ class _Loader:
 
     def _read_relative(self, path: Path, relative: str) -> Value | None:
         try:
-            text = self.ctx.read_text(path.parent / relative)
+            text = self.ctx.read_text(_beside(path, relative))
         except (OSError, UnicodeDecodeError):
             return None
         return Value.of(text[:MAX_READ], expression=f"loadTextContent('{relative}')")
@@ -381,7 +382,7 @@ class _Loader:
             # a registry module, or a local module that is not on disk: what its inputs declare
             source = module.path
             if local:
-                source = _resolve(path.parent / source).as_posix()
+                source = _resolve(_beside(path, source)).as_posix()
             consumers = []
             for index, (item, _, _) in enumerate(deployed):
                 item_symbol = qualify(evaluator.scope, _item_symbol(symbol, index, deployed))
@@ -404,7 +405,7 @@ class _Loader:
         outputs: dict[str, Value],
     ) -> _Parts | None:
         """A local module's registries and consumers; ``None`` when its file cannot be read."""
-        target = path.parent / module.path
+        target = _beside(path, module.path)
         if len(self._stack) >= MAX_MODULE_DEPTH or _resolve(target) in self._stack:
             return (), ()
         template = self.read(target) if target.suffix.lower() == ".bicep" else None
@@ -685,7 +686,7 @@ def _param_values(path: Path, ctx: LoadContext, loader: _Loader) -> dict[str, Va
             params = loader.read(candidate)
             if params is None or params.using is None:
                 continue
-            if _resolve(candidate.parent / params.using[0]) != target:
+            if _resolve(_beside(candidate, params.using[0])) != target:
                 continue
             holder = Evaluator(params, {}, host=lambda kind, arg: None)
             values.update(_assignments(params, holder, literal=False))
@@ -726,6 +727,15 @@ def _json_value(data: Any, origin: Origin) -> Value:
     if isinstance(data, list):
         return Value.of([_json_value(v, origin) for v in data], origin=origin)
     return Value.of(data, origin=origin)
+
+
+def _beside(path: Path, relative: str) -> Path:
+    """The file ``relative`` names from ``path``'s folder, ``..`` folded in as Bicep does.
+
+    Paths are shown in findings (a module's default, a parameter file), so
+    ``infra/modules/acr.bicep`` rather than ``infra/app/../modules/acr.bicep``.
+    """
+    return Path(os.path.normpath(path.parent / relative))
 
 
 def _resolve(path: Path) -> Path:
