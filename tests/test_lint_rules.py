@@ -413,6 +413,11 @@ class TestTasksBypassMissing:
         assert "ACRT002" not in ids(found)
         assert "tasksBypass" in only(found, "ACRT099").message
 
+    def test_unknown_agent_pool_on_an_open_registry_is_not_undetermined(self) -> None:
+        """A registry known to be open needs no bypass, so an unknown agent pool is moot."""
+        task = consumer(ConsumerKind.TASK, "build", agent_pool=unknown("poolName", 21))
+        assert rules.check(model(registry(), consumers=[task]), strict=True) == []
+
 
 class TestPremiumRequired:
     @pytest.mark.parametrize(

@@ -333,6 +333,8 @@ def trusted_services_blocked(s: Subject) -> Iterator[Outcome]:
 
 def tasks_bypass_missing(s: Subject) -> Iterator[Outcome]:
     """ACRT002: restricted, targeted by tasks outside an agent pool, tasks bypass not true."""
+    if not s.restricted and not s.unknown_restrictions:
+        return  # an open registry needs no bypass, wherever its tasks run
     outside: list[Consumer] = []
     for task in s.linked(ConsumerKind.TASK):
         pool = task.attr("agent_pool")
