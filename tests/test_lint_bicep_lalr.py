@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def bicep_files() -> list[Path]:
 def fast() -> Parser:
     document = bicep_grammar._document(TABLES)
     assert document is not None
-    return Parser(Tables(document), newline_passes, bicep_grammar._NEWLINE_KINDS)
+    return Parser(Tables.from_lark(document), newline_passes, bicep_grammar._NEWLINE_KINDS)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +133,21 @@ def test_what_lark_must_report_is_not_handled(text: str, fast: Parser) -> None:
 
 def test_tables_in_another_shape_are_refused() -> None:
     with pytest.raises(KeyError):
-        Tables({"memo": {}, "data": {}})
+        Tables.from_lark({"memo": {}, "data": {}})
+
+
+def test_compact_tables_parse_as_lark_s_serialisation_does(fast: Parser) -> None:
+    """The compact form (what hcl_tables.json holds) is the same tables, through JSON."""
+    compact = json.loads(json.dumps(fast.tables.compact()))
+    again = Parser(Tables(compact), newline_passes, bicep_grammar._NEWLINE_KINDS)
+    assert again.tables.compact() == fast.tables.compact()
+    for path in bicep_files()[:20]:
+        text = path.read_text(encoding="utf-8")
+        try:
+            expected = shape(fast.parse(text))
+        except NotHandled:
+            continue
+        assert shape(again.parse(text)) == expected, path
 
 
 def test_parse_falls_back_to_lark_for_a_syntax_error() -> None:

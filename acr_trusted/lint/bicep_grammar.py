@@ -456,7 +456,7 @@ def _fast_parser() -> Parser | None:
     if document is None:
         return None
     try:
-        tables = Tables(document)
+        tables = Tables.from_lark(document)
     except (KeyError, TypeError, ValueError, IndexError, re.error):
         return None
     return Parser(tables, newline_passes, _NEWLINE_KINDS)

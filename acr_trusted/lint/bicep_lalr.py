@@ -193,14 +193,35 @@ def _last_position(raw: list[Any]) -> int:
 
 
 class Tables:
-    """The parse tables and terminals of Lark's serialised parser, ready for :class:`Parser`.
+    """The parse tables and terminals of an analysed LALR grammar, ready for :class:`Parser`.
 
     ``rows[state]`` (states are numbered from 0) maps a terminal or rule name to the next
-    state (shift / goto, >= 0) or to ``~rule_index`` (reduce, < 0); ``accepts[state]`` are
-    the terminals that state's lexer matches.
+    state (shift / goto, >= 0) or to ``~rule_index`` (reduce, < 0); ``accepts(state)`` are
+    the terminals that state's lexer matches. Made from Lark's serialisation of the grammar
+    (:meth:`from_lark`), or from :meth:`compact`, the same in the driver's terms: what a
+    process loads to parse, a fifth of Lark's size and read without analysing anything.
     """
 
     def __init__(self, document: Mapping[str, Any]) -> None:
+        """Tables from :meth:`compact`'s document."""
+        self.terminals = _Terminals(
+            [(name, regexp) for name, regexp in document["terminals"]], document["yields"]
+        )
+        self._names = frozenset(self.terminals.regexps)
+        self.ignore = frozenset(document["ignore"])
+        self.rules = [
+            _Rule(origin, size, name, None if keep is None else tuple(map(tuple, keep)), expand1)
+            for origin, size, name, keep, expand1 in document["rules"]
+        ]
+        self.rows: list[dict[str, int]] = document["rows"]
+        self.start_states: dict[str, int] = document["start_states"]
+        self.end_states: dict[str, int] = document["end_states"]
+        self.shared = Lexer(self.terminals, self._names)
+        self._lexers: dict[frozenset[str], Lexer] = {}
+
+    @classmethod
+    def from_lark(cls, document: Mapping[str, Any]) -> Tables:
+        """Tables from Lark's serialisation (``memo_serialize``, as JSON keeps it)."""
         memo = {int(key): value for key, value in document["memo"].items()}
         data = document["data"]
         options = data["options"]
@@ -212,13 +233,10 @@ class Tables:
         lexer_conf = frontend["lexer_conf"]
         if lexer_conf.get("g_regex_flags") or lexer_conf.get("use_bytes"):
             raise ValueError("lexer options this driver does not follow")
-        terminals = [_deref(memo, t) for t in lexer_conf["terminals"]]
-        self.terminals = _Terminals(terminals)
-        names = {terminal["name"] for terminal in terminals}
-        self.ignore = frozenset(lexer_conf["ignore"])
+        ordered, yields = _lexer_order([_deref(memo, t) for t in lexer_conf["terminals"]])
         table = frontend["parser"]
         symbols = {int(key): name for key, name in table["tokens"].items()}
-        rules: list[_Rule] = []
+        rules: list[list[Any]] = []
         rule_index: dict[Any, int] = {}
         rows: dict[int, dict[str, int]] = {}
         for state, actions in table["states"].items():
@@ -233,13 +251,42 @@ class Tables:
                     rules.append(_rule(memo[ref], placeholders=options["maybe_placeholders"]))
                 row[symbols[int(token)]] = ~rule_index[ref]
             rows[int(state)] = row
-        self.rows = [rows[state] for state in range(len(rows))]
-        self.accepts = [frozenset(n for n in row if n in names) for row in self.rows]
-        self.rules = rules
-        self.start_states = {name: int(state) for name, state in table["start_states"].items()}
-        self.end_states = {name: int(state) for name, state in table["end_states"].items()}
-        self.shared = Lexer(self.terminals, frozenset(names))
-        self._lexers: dict[frozenset[str], Lexer] = {}
+        return cls(
+            {
+                "terminals": ordered,
+                "yields": yields,
+                "ignore": sorted(lexer_conf["ignore"]),
+                "rules": rules,
+                "rows": [rows[state] for state in range(len(rows))],
+                "start_states": {k: int(v) for k, v in table["start_states"].items()},
+                "end_states": {k: int(v) for k, v in table["end_states"].items()},
+            }
+        )
+
+    def compact(self) -> dict[str, Any]:
+        """The document :class:`Tables` is made from (JSON-ready)."""
+        return {
+            "terminals": [list(entry) for entry in self.terminals.ordered],
+            "yields": self.terminals.yields,
+            "ignore": sorted(self.ignore),
+            "rules": [
+                [
+                    r.origin,
+                    r.size,
+                    r.name,
+                    None if r.keep is None else list(map(list, r.keep)),
+                    r.expand1,
+                ]
+                for r in self.rules
+            ],
+            "rows": self.rows,
+            "start_states": self.start_states,
+            "end_states": self.end_states,
+        }
+
+    def accepts(self, state: int) -> frozenset[str]:
+        """The terminals the lexer matches in ``state``: those its row has an action for."""
+        return frozenset(name for name in self.rows[state] if name in self._names)
 
     def lexer(self, accepts: frozenset[str]) -> Lexer:
         """Lark's lexer for a state that accepts the terminals ``accepts`` (and the ignored)."""
@@ -254,27 +301,28 @@ def _deref(memo: Mapping[int, Any], item: Mapping[str, Any]) -> Any:
     return memo[int(item["@"])] if "@" in item else item
 
 
-def _rule(data: Mapping[str, Any], *, placeholders: bool) -> _Rule:
+def _rule(data: Mapping[str, Any], *, placeholders: bool) -> list[Any]:
+    """``[origin, size, name, keep, expand1]``: the arguments of :class:`_Rule` for a rule."""
     options = data["options"]
     if placeholders and any(options["empty_indices"]):  # ``[item]`` gives None when absent
         raise ValueError("placeholders this driver does not build")
     keep_all = bool(options["keep_all_tokens"])
     expansion = data["expansion"]
-    keep: list[tuple[int, bool]] = []
+    keep: list[list[Any]] = []
     for index, symbol in enumerate(expansion):
         terminal = symbol["__type__"] == "Terminal"
         if keep_all or not (terminal and symbol["filter_out"]):
-            keep.append((index, not terminal and symbol["name"].startswith("_")))
+            keep.append([index, not terminal and symbol["name"].startswith("_")])
     trivial = len(keep) == len(expansion) and not any(splice for _, splice in keep)
     alias = data["alias"]
     name = alias or options.get("template_source") or data["origin"]["name"]
-    return _Rule(
+    return [
         data["origin"]["name"],
         len(expansion),
         name,
-        None if trivial else tuple(keep),
+        None if trivial else keep,
         bool(options["expand1"]) and not alias,
-    )
+    ]
 
 
 class Lexer:
@@ -366,33 +414,11 @@ class _Terminals:
     """The terminals in Lark's lexer order, as (name, regexp), and ``yields[regexp terminal]``:
     the string terminals of its priority it matches whole, by their text."""
 
-    def __init__(self, terminals: list[Mapping[str, Any]]) -> None:
-        entries = []
-        for terminal in terminals:
-            pattern = terminal["pattern"]
-            if pattern["flags"]:
-                raise ValueError(f"terminal {terminal['name']} has flags")
-            literal = pattern["__type__"] == "PatternStr"
-            regexp = re.escape(pattern["value"]) if literal else pattern["value"]
-            width = len(pattern["value"]) if literal else int(pattern["_width"][1])
-            entries.append((terminal, literal, regexp, width))
-        entries.sort(
-            key=lambda e: (-e[0]["priority"], -e[3], -len(e[0]["pattern"]["value"]), e[0]["name"])
-        )
-        self.ordered = [(terminal["name"], regexp) for terminal, _, regexp, _ in entries]
-        self.regexps = dict(self.ordered)
+    def __init__(self, ordered: list[tuple[str, str]], yields: dict[str, dict[str, str]]) -> None:
+        self.ordered = ordered
+        self.regexps = dict(ordered)
+        self.yields = yields
         self._compiled: dict[str, re.Pattern[str]] = {}
-        self.yields: dict[str, dict[str, str]] = {}
-        for terminal, literal, regexp, _ in entries:
-            if literal:
-                continue
-            for other, other_literal, _, _ in entries:
-                word = other["pattern"]["value"]
-                if not other_literal or other["priority"] != terminal["priority"]:
-                    continue
-                found = re.match(regexp, word)
-                if found is not None and found.group(0) == word:
-                    self.yields.setdefault(terminal["name"], {}).setdefault(word, other["name"])
 
     def matches(self, name: str, text: str, position: int) -> bool:
         """Whether terminal ``name`` matches at ``position``."""
@@ -400,6 +426,37 @@ class _Terminals:
         if compiled is None:
             compiled = self._compiled[name] = re.compile(self.regexps[name])
         return compiled.match(text, position) is not None
+
+
+def _lexer_order(
+    terminals: list[Mapping[str, Any]],
+) -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:
+    """Lark's terminal definitions as :class:`_Terminals` takes them: in the order Lark's
+    lexer tries them, and which string terminals each regexp terminal matches whole."""
+    entries = []
+    for terminal in terminals:
+        pattern = terminal["pattern"]
+        if pattern["flags"]:
+            raise ValueError(f"terminal {terminal['name']} has flags")
+        literal = pattern["__type__"] == "PatternStr"
+        regexp = re.escape(pattern["value"]) if literal else pattern["value"]
+        width = len(pattern["value"]) if literal else int(pattern["_width"][1])
+        entries.append((terminal, literal, regexp, width))
+    entries.sort(
+        key=lambda e: (-e[0]["priority"], -e[3], -len(e[0]["pattern"]["value"]), e[0]["name"])
+    )
+    yields: dict[str, dict[str, str]] = {}
+    for terminal, literal, regexp, _ in entries:
+        if literal:
+            continue
+        for other, other_literal, _, _ in entries:
+            word = other["pattern"]["value"]
+            if not other_literal or other["priority"] != terminal["priority"]:
+                continue
+            found = re.match(regexp, word)
+            if found is not None and found.group(0) == word:
+                yields.setdefault(terminal["name"], {}).setdefault(word, other["name"])
+    return [(terminal["name"], regexp) for terminal, _, regexp, _ in entries], yields
 
 
 Lexed = tuple[str, str, int, int]
@@ -528,7 +585,7 @@ class Parser:
         return self._finish(states, values, tables.end_states[start])
 
     def _lexer(self, state: int) -> Lexer:
-        lexer = self.tables.lexer(self.tables.accepts[state] | self.watched)
+        lexer = self.tables.lexer(self.tables.accepts(state) | self.watched)
         self._lexers[state] = lexer
         return lexer
 

@@ -5,8 +5,10 @@ its first parse loads the analysed grammar (about 0.1 s more), most of a cold li
 Terraform repository. :data:`TABLES` is that analysed parser -- built by python-hcl2's own
 ``hcl2.parser.parser()`` from its ``hcl2.lark``, so with its Lark options (LALR, the contextual
 lexer, its post-lexer, ``propagate_positions``, ``maybe_placeholders``, start ``start``) --
-serialised by Lark, and :func:`parse` runs it with :mod:`acr_trusted.lint.bicep_lalr`, the
-driver the Bicep parser uses, which builds the tree python-hcl2's ``parses_to_tree`` builds.
+serialised by Lark and kept in the driver's compact form (see
+:class:`~acr_trusted.lint.bicep_lalr.Tables`) -- and :func:`parse` runs it with
+:mod:`acr_trusted.lint.bicep_lalr`, the driver the Bicep parser uses, which builds the tree
+python-hcl2's ``parses_to_tree`` builds.
 
 The tables belong to one python-hcl2: they carry the digest of the installed files that decide
 its parsing (the grammar, its Lark options, its post-lexer, its version, and Lark's version).
@@ -80,15 +82,16 @@ def tables_text() -> str:
     volatile = {*_LOAD_ALLOWED_OPTIONS, "cache", "source_path"}
     data["options"] = {k: v for k, v in data["options"].items() if k not in volatile}
     data["parser"]["parser"] = _canonical_table(data["parser"]["parser"])
+    lark_document = {"data": data, "memo": memo}
+    _check_keys(lark_document)  # as JSON would give it back: keys are strings
+    driver = Tables.from_lark(json.loads(json.dumps(lark_document))).compact()
     document = {
         "source": source_digest(),
         "hcl2": hcl2_version,
         "lark": lark.__version__,
         "merged_into": sorted(OPERATOR_TYPES),
-        "data": data,
-        "memo": memo,
+        "driver": driver,
     }
-    _check_keys(document)
     return json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n"
 
 
@@ -103,7 +106,7 @@ def _fast_parser() -> Parser | None:
     if not isinstance(document, dict) or document.get("source") != source_digest():
         return None
     try:
-        tables = Tables(document)
+        tables = Tables(document["driver"])
         merged = frozenset(document["merged_into"])
     except (KeyError, TypeError, ValueError, IndexError):
         return None
