@@ -355,6 +355,15 @@ def test_template_takes_values_from_conventional_main_bicepparam() -> None:
     assert not bypass.is_literal
 
 
+def test_an_environment_variable_in_a_param_file_is_a_default() -> None:
+    """``readEnvironmentVariable('X', 'None')``: None unless the pipeline sets X (ACRT005)."""
+    model = load(FIXTURES / "params" / "env.bicepparam")
+    bypass = registry(model, "acr").get(BYPASS)
+    assert bypass.value == "None"
+    assert bypass.origin.kind is OriginKind.PARAMETER_DEFAULT
+    assert {f.rule for f in rules.check(model)} == {"ACRT001", "ACRT005"}
+
+
 def test_template_takes_values_from_given_param_files() -> None:
     params = FIXTURES / "params"
     model = load(

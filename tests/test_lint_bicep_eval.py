@@ -241,6 +241,34 @@ def test_module_outputs_and_file_contents_come_from_the_host() -> None:
     assert ref("m.outputs.x").resource_type == "module"
 
 
+def test_loaded_json_content_is_data() -> None:
+    config = '\ufeff{"acr": {"bypass": "None", "ipRules": ["1.2.3.4"]}}'
+
+    def host(kind: str, arg: str) -> Value | None:
+        return Value.of(config if arg == "config.json" else "not json")
+
+    def load_json(arguments: str) -> Value:
+        return evaluator(f"loadJsonContent({arguments})", host=host).variable("probe")
+
+    whole = load_json("'config.json'")
+    assert whole.value["acr"].value["bypass"].value == "None"
+    narrowed = load_json("'config.json', '$.acr.bypass'")
+    assert narrowed.value == "None"
+    assert "config.json" in narrowed.origin.describe()
+    assert not load_json("'config.json', '$.acr.missing'").known
+    assert not load_json("'config.json', '$..bypass'").known  # richer JSONPath: not followed
+    assert not load_json("'other.txt'").known
+
+
+def test_an_environment_variable_is_its_default_as_a_parameter_is() -> None:
+    found = evaluate("readEnvironmentVariable('ACR_BYPASS', 'None')")
+    assert found.value == "None"
+    assert found.origin.kind is OriginKind.PARAMETER_DEFAULT
+    assert found.depends_on == frozenset({"ACR_BYPASS"})
+    assert "environment variable 'ACR_BYPASS'" in found.origin.describe()
+    assert not evaluate("readEnvironmentVariable('ACR_BYPASS')").known
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

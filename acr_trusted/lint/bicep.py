@@ -52,9 +52,9 @@ from acr_trusted.lint.bicep_consumers import (
 from acr_trusted.lint.bicep_eval import (
     REGISTRY_TYPE,
     Evaluator,
-    Obj,
     Ref,
     bind,
+    json_value,
     link_of,
     lookup,
     qualify,
@@ -660,12 +660,14 @@ def _assignments(template: Template, evaluator: Evaluator, *, literal: bool) -> 
     """``param x = value`` of a ``.bicepparam``, evaluated in its own scope.
 
     ``literal``: the param file is the linted file, so a literal may be fixed in place;
-    otherwise values are marked as given by the parameter file.
+    otherwise values are marked as given by the parameter file. The default of
+    ``readEnvironmentVariable('X', default)`` stays a default.
     """
     values: dict[str, Value] = {}
     for name, (node, span) in template.assignments.items():
         value = evaluator.value(node, {})
-        if not literal or value.origin.kind is not OriginKind.LITERAL:
+        fixable_here = literal and value.origin.kind is OriginKind.LITERAL
+        if not fixable_here and value.origin.kind is not OriginKind.PARAMETER_DEFAULT:
             note = f"the value given for '{name}' in {span.path}:{span.line}"
             value = value.with_origin(Origin(OriginKind.PARAMETER_VALUE, name, value.span, note))
         values[name] = value
@@ -715,18 +717,8 @@ def _json_parameters(
         if isinstance(entry, dict) and "value" in entry:
             note = f"the value given for '{name}' in {display}"
             origin = Origin(OriginKind.PARAMETER_VALUE, name, None, note)
-            out[name] = _json_value(entry["value"], origin)
+            out[name] = json_value(entry["value"], origin)
     return out
-
-
-def _json_value(data: Any, origin: Origin) -> Value:
-    if isinstance(data, dict):
-        obj = Obj({k: _json_value(v, origin) for k, v in data.items()})
-        obj.key_values = {}
-        return Value.of(obj, origin=origin)
-    if isinstance(data, list):
-        return Value.of([_json_value(v, origin) for v in data], origin=origin)
-    return Value.of(data, origin=origin)
 
 
 def _beside(path: Path, relative: str) -> Path:

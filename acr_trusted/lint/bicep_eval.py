@@ -14,6 +14,7 @@ translates Refs that leave a module through its outputs.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -688,6 +689,55 @@ def _load_text(self: Evaluator, args: list[Value], span: Span, text: str) -> Val
     return found if found is not None else ev.unknown_from(args, expression=text, span=span)
 
 
+def _load_json(self: Evaluator, args: list[Value], span: Span, text: str) -> Value:
+    """``loadJsonContent('config.json')``, optionally narrowed by a ``'$.a.b'`` path."""
+    path = args[0].text() if args else None
+    found = self.host("read", path) if path else None
+    content = found.text() if found is not None else None
+    steps = _json_path(args[1].text()) if len(args) > 1 else []
+    if content is None or steps is None:
+        return ev.unknown_from(args, expression=text, span=span)
+    try:
+        data: Any = json.loads(content.lstrip("\ufeff"))
+    except ValueError:
+        return ev.unknown_from(args, expression=text, span=span)
+    for step in steps:
+        if not isinstance(data, dict) or step not in data:
+            return ev.unknown_from(args, expression=text, span=span)
+        data = data[step]
+    return json_value(data, Origin(OriginKind.COMPUTED, note=f"the content of '{path}'"))
+
+
+def _json_path(path: str | None) -> list[str] | None:
+    """The keys of a plain ``$.a.b`` JSONPath; ``None`` for anything richer."""
+    if path is None or not re.fullmatch(r"\$(\.[A-Za-z_][\w-]*)*", path):
+        return None
+    return path.split(".")[1:]
+
+
+def json_value(data: Any, origin: Origin) -> Value:
+    """JSON data (a parameter file's value, a loaded file) as the Values Bicep objects hold."""
+    if isinstance(data, dict):
+        obj = Obj({k: json_value(v, origin) for k, v in data.items()})
+        obj.key_values = {}
+        return Value.of(obj, origin=origin)
+    if isinstance(data, list):
+        return Value.of([json_value(v, origin) for v in data], origin=origin)
+    return Value.of(data, origin=origin)
+
+
+def _environment_variable(self: Evaluator, args: list[Value], span: Span, text: str) -> Value:
+    """``readEnvironmentVariable('X', 'default')`` (``.bicepparam``): its default, as a
+    parameter's, since the variable is read only where the deployment runs."""
+    name = args[0].text() if args else None
+    if name is None or len(args) < 2 or not args[1].known:
+        return ev.unknown_from(args, expression=text, span=span)
+    where = f" ({args[1].span})" if args[1].span else ""
+    note = f"the default of environment variable '{name}'{where}"
+    origin = Origin(OriginKind.PARAMETER_DEFAULT, name, args[1].span, note)
+    return Value(True, args[1].value, span, text, origin, frozenset({name}))
+
+
 def _string_fn(self: Evaluator, args: list[Value], span: Span, text: str) -> Value:
     if len(args) == 1 and args[0].known and isinstance(ev.plain(args[0]), (list, dict)):
         return ev.unknown_from(args, expression=text, span=span)
@@ -707,5 +757,7 @@ _FUNCTIONS: dict[str, Function] = {
     "bool": _unary(ev.to_bool),
     "any": _identity,
     "loadtextcontent": _load_text,
+    "loadjsoncontent": _load_json,
+    "readenvironmentvariable": _environment_variable,
     **dict.fromkeys(_ID_FUNCTIONS, _resource_id),
 }
