@@ -319,6 +319,26 @@ def test_files_with_nothing_to_parse_stay_in_this_process(
     assert not any({"broken.json", "storage.bicep"} & set(_names(share)) for share in children)
 
 
+def test_a_parameter_file_shares_a_process_with_its_template(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A parameter file is linted by evaluating its template: the Bicep one, here."""
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
+    module = tmp_path / "registries"
+    (module / ".test").mkdir(parents=True)
+    bicep = (EXAMPLES / "bicep/bad.bicep").read_text(encoding="utf-8")
+    (module / "deploy.bicep").write_text(bicep + "\n" * 40_000, encoding="utf-8")
+    (module / ".test/parameters.json").write_text(
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
+        'deploymentParameters.json#", "contentVersion": "1.0.0.0",'
+        ' "parameters": {"acrName": {"value": "acr1"}}}',
+        encoding="utf-8",
+    )
+    found, _ = engine.discover([tmp_path, EXAMPLES / "terraform/bad"])
+    shares = engine._shares(found, engine.TextCache())
+    assert [_names(share) for share in shares] == [["deploy.bicep", "parameters.json"], ["main.tf"]]
+
+
 def test_one_core_or_little_work_stays_in_one_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

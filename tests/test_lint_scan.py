@@ -11,6 +11,7 @@ from acr_trusted.lint.scan import (
     discover,
     format_of,
     nothing_to_parse,
+    parameter_file_templates,
 )
 
 from .conftest import CORPUS
@@ -197,3 +198,24 @@ def test_config_file_near(tmp_path: Path) -> None:
     assert config_file_near(app) == app / "pyproject.toml"
     write(app / ".acr-trusted.toml", "strict = true\n")
     assert config_file_near(app / "main.bicep") == app / ".acr-trusted.toml"
+
+
+def test_parameter_file_templates_most_specific_first() -> None:
+    """The named template, then <name>.json / <name>.bicep, then the usual names beside a
+    .test or tests folder (the Azure Resource Modules layout)."""
+    base = Path("modules/registries")
+    found = parameter_file_templates(base / ".test/pe.parameters.json", "../deploy.json")
+    assert found[:3] == [
+        base / ".test/../deploy.json",
+        base / ".test/pe.json",
+        base / ".test/pe.bicep",
+    ]
+    assert found[3:] == [
+        base / name
+        for name in ("deploy.bicep", "main.bicep", "main.json", "azuredeploy.json", "deploy.json")
+    ]
+    assert parameter_file_templates(Path("infra/azuredeploy.parameters.json")) == [
+        Path("infra/azuredeploy.json"),
+        Path("infra/azuredeploy.bicep"),
+    ]
+    assert parameter_file_templates(Path("infra/values.json")) == []

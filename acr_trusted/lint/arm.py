@@ -58,17 +58,11 @@ from acr_trusted.lint.model import (
     Span,
     Value,
 )
+from acr_trusted.lint.scan import parameter_file_templates
 
 FORMAT = "arm"
 REGISTRY_TYPE = "microsoft.containerregistry/registries"
 MAX_NESTING = 20  # nested deployments deeper than this are not walked
-TEMPLATE_BESIDE_TESTS = (
-    "deploy.bicep",
-    "main.bicep",
-    "main.json",
-    "azuredeploy.json",
-    "deploy.json",
-)
 
 _REGISTRY_ID = re.compile(r"(?:^|/)microsoft\.containerregistry/registries/([^/]+)", re.I)
 _LOGIN_SERVER = re.compile(r"([a-z0-9-]+)\.azurecr\.io", re.I)
@@ -200,19 +194,9 @@ def _stem(name: str) -> str:
 
 def template_candidates(path: Path, root: JObject) -> list[Path]:
     """Where the template of a parameter file may be, most specific first."""
-    found: list[Path] = []
     metadata = root.get("metadata")
     named = metadata.text("template") if isinstance(metadata, JObject) else None
-    if named:
-        found.append(path.parent / named)
-    lower = path.name.lower()
-    if lower.endswith(".parameters.json"):
-        stem = path.name[: -len(".parameters.json")]
-        found += [path.with_name(f"{stem}.json"), path.with_name(f"{stem}.bicep")]
-    for folder in path.parents:
-        if folder.name.lower() in (".test", "tests"):
-            found += [folder.parent / name for name in TEMPLATE_BESIDE_TESTS]
-    return found
+    return parameter_file_templates(path, named)
 
 
 def _parameter_file(path: Path, text: str, root: JObject, ctx: LoadContext) -> FileModel:

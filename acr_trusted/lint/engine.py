@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from attrs import evolve
 
@@ -34,7 +34,11 @@ from acr_trusted.lint.scan import (
     TextCache,
     discover,
     format_of,
+    parameter_file_templates,
 )
+
+if TYPE_CHECKING:
+    from acr_trusted.lint.workload import Job
 
 __all__ = ["LintResult", "lint"]
 
@@ -186,10 +190,12 @@ def _shares(found: Mapping[str, Path], read_text: TextCache) -> list[list[tuple[
             here.append((display, file))
             continue
         fmt = format_of(file, text)
-        if fmt is not None and RELEVANT.search(text) is not None:
-            jobs.append(Job(display, file, fmt, len(text)))
-        else:
+        if fmt is None or RELEVANT.search(text) is None:
             here.append((display, file))
+        elif fmt == "arm" and "deploymentParameters" in text:
+            jobs.append(_parameter_file_job(display, file, len(text)))
+        else:
+            jobs.append(Job(display, file, fmt, len(text)))
     parts = split(jobs, min(_cores(), MAX_PROCESSES))
     if len(parts) < 2:
         return [list(found.items())]
@@ -197,6 +203,17 @@ def _shares(found: Mapping[str, Path], read_text: TextCache) -> list[list[tuple[
     importlib.import_module("acr_trusted.lint.rules")
     first, *others = ([(job.display, job.path) for job in part] for part in parts)
     return [here + first, *others]
+
+
+def _parameter_file_job(display: str, file: Path, size: int) -> Job:
+    """An ARM parameter file costs what its template does, in the template's format."""
+    from acr_trusted.lint.workload import Job
+
+    for template in parameter_file_templates(file):
+        if template.suffix.lower() in (".bicep", ".json") and template.is_file():
+            fmt = "bicep" if template.suffix.lower() == ".bicep" else "arm"
+            return Job(display, file, fmt, size + template.stat().st_size, template)
+    return Job(display, file, "arm", size)
 
 
 def _cores() -> int:

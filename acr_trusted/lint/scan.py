@@ -44,6 +44,34 @@ RELEVANT = re.compile(
 _PLAN_JSON = re.compile(r'"format_version"[\s\S]*"(?:planned_values|resource_changes)"')
 
 
+TEMPLATE_BESIDE_TESTS = (
+    "deploy.bicep",
+    "main.bicep",
+    "main.json",
+    "azuredeploy.json",
+    "deploy.json",
+)
+
+
+def parameter_file_templates(path: Path, named: str | None = None) -> list[Path]:
+    """Where the template of the ARM parameter file ``path`` may be, most specific first.
+
+    The template its metadata names (``named``); ``<name>.json`` / ``<name>.bicep`` beside
+    ``<name>.parameters.json``; the usual template names beside a ``.test`` / ``tests``
+    folder the file is in (the Azure Resource Modules layout).
+    """
+    found: list[Path] = []
+    if named:
+        found.append(path.parent / named)
+    if path.name.lower().endswith(".parameters.json"):
+        stem = path.name[: -len(".parameters.json")]
+        found += [path.with_name(f"{stem}.json"), path.with_name(f"{stem}.bicep")]
+    for folder in path.parents:
+        if folder.name.lower() in (".test", "tests"):
+            found += [folder.parent / name for name in TEMPLATE_BESIDE_TESTS]
+    return found
+
+
 class LintResult(NamedTuple):
     """What one run found. ``sources`` maps each linted display path to the file on disk.
 

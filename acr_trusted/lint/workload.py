@@ -28,12 +28,18 @@ MIN_GAIN_MS = 20.0
 
 
 class Job(NamedTuple):
-    """A file to parse: how it is shown, where it is, its format and its size in characters."""
+    """A file to lint: how it is shown and where it is; the format of what is parsed to lint
+    it, how much (in characters), and the file it belongs beside (``place``, default ``path``).
+
+    An ARM parameter file is linted by evaluating its template: the job is that template's
+    format and size, placed at the template, so that it shares a process with the template.
+    """
 
     display: str
     path: Path
     format: str
     size: int
+    place: Path | None = None
 
 
 def cost_ms(jobs: Sequence[Job]) -> float:
@@ -76,7 +82,7 @@ def _balanced(ordered: Sequence[Job], count: int) -> list[list[Job]]:
 
 def _order(job: Job) -> tuple[int, tuple[str, ...]]:
     rank = FORMAT_ORDER.index(job.format) if job.format in FORMAT_ORDER else len(FORMAT_ORDER)
-    return rank, job.path.parts
+    return rank, (job.place or job.path).parts
 
 
 def _fill(ordered: Sequence[Job], limit: float) -> list[list[Job]]:
