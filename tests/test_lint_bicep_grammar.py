@@ -8,9 +8,11 @@ from lark import Lark
 
 from acr_trusted.lint import bicep_grammar
 from acr_trusted.lint.bicep_grammar import (
+    DRIVER,
     TABLES,
     NewlineFilter,
     build_parser,
+    driver_text,
     grammar_digest,
     parse,
     tables_text,
@@ -29,6 +31,11 @@ def built() -> tuple[Lark, NewlineFilter]:
 def test_generated_tables_are_in_step_with_the_grammar(built: tuple[Lark, NewlineFilter]) -> None:
     """Regenerate with ``python -m acr_trusted.lint.bicep_grammar`` when this fails."""
     assert TABLES.read_text(encoding="utf-8") == tables_text(built[0])
+
+
+def test_the_driver_s_tables_are_in_step_with_lark_s() -> None:
+    """Regenerate with ``python -m acr_trusted.lint.bicep_grammar`` when this fails."""
+    assert DRIVER.read_text(encoding="utf-8") == driver_text(TABLES.read_text(encoding="utf-8"))
 
 
 def test_tables_text_is_reproducible() -> None:
@@ -84,6 +91,21 @@ def test_tables_that_do_not_match_are_not_used(
         tables.write_text(content, encoding="utf-8")
     monkeypatch.setattr(bicep_grammar, "TABLES", tables)
     assert bicep_grammar._load_tables(NewlineFilter()) is None
+
+
+def test_driver_tables_of_another_grammar_are_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without them, text is parsed by Lark (slower, the same trees)."""
+    driver = tmp_path / "bicep_driver.json"
+    driver.write_text(json.dumps({"grammar": "another", "driver": {}}), encoding="utf-8")
+    monkeypatch.setattr(bicep_grammar, "DRIVER", driver)
+    bicep_grammar._fast_parser.cache_clear()
+    try:
+        assert bicep_grammar._fast_parser() is None
+        assert parse("var a = 1\n").data == "start"
+    finally:
+        bicep_grammar._fast_parser.cache_clear()
 
 
 def test_string_keys_made_of_digits_are_refused() -> None:
