@@ -347,6 +347,32 @@ def test_linted_bicepparam_reports_template_registries_at_using() -> None:
     assert value(acr, ACCESS) == "Disabled"
 
 
+def test_a_param_file_literal_passed_on_to_a_module_stays_fixable(tmp_path: Path) -> None:
+    """azd shape: main.bicepparam -> main.bicep -> core/host/container-registry.bicep."""
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "registry.bicep").write_text(
+        "param networkRuleBypassOptions string = 'AzureServices'\n"
+        "resource acr 'Microsoft.ContainerRegistry/registries@2023-07-01' = {\n"
+        "  name: 'azdacr01'\n  sku: { name: 'Premium' }\n  properties: {\n"
+        "    publicNetworkAccess: 'Disabled'\n"
+        "    networkRuleBypassOptions: networkRuleBypassOptions\n  }\n}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "main.bicep").write_text(
+        "param acrBypass string\nparam moduleBypass string = 'None'\n"
+        "module fromParams './core/registry.bicep' = {\n"
+        "  params: { networkRuleBypassOptions: acrBypass }\n}\n"
+        "module fromDefault './core/registry.bicep' = {\n"
+        "  params: { networkRuleBypassOptions: moduleBypass }\n}\n",
+        encoding="utf-8",
+    )
+    params = tmp_path / "main.bicepparam"
+    params.write_text("using 'main.bicep'\n\nparam acrBypass = 'none'\n", encoding="utf-8")
+    model = load(params, tmp_path)
+    assert registry(model, "fromParams").get(BYPASS).is_literal  # --fix edits the param file
+    assert not registry(model, "fromDefault").get(BYPASS).is_literal  # main.bicep's default
+
+
 def test_template_takes_values_from_conventional_main_bicepparam() -> None:
     acr = registry(load(FIXTURES / "params" / "main.bicep"), "acr")
     bypass = acr.get(BYPASS)

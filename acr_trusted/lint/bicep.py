@@ -102,7 +102,7 @@ def load(path: Path, text: str, ctx: LoadContext) -> FileModel:
         template = read_template(text, display)
     except BicepSyntaxError as failure:
         return FileModel(display, FORMAT, errors=(failure.error,), text=text)
-    loader = _Loader(ctx)
+    loader = _Loader(ctx, display)
     try:
         if path.suffix.lower() == ".bicepparam":
             result = loader.param_file(path, template)
@@ -130,7 +130,7 @@ def evaluate_template(
     template that cannot be read or parsed yields an empty model.
     """
     display = ctx.display_path(path)
-    loader = _Loader(ctx)
+    loader = _Loader(ctx, report_at.path if report_at else display)
     template = loader.read(path)
     if template is None:
         return FileModel(display, FORMAT)
@@ -162,7 +162,9 @@ class _Result:
         return evolve(
             self,
             registries=tuple(
-                evolve(r, span=span, via=r.via or via, properties=_unfixable(r.properties, span))
+                evolve(
+                    r, span=span, via=r.via or via, properties=_unfixable(r.properties, span.path)
+                )
                 for r in self.registries
             ),
             consumers=tuple(evolve(c, span=span) for c in self.consumers),
@@ -177,10 +179,11 @@ def _unqualify(scope: int, symbol: str | None) -> str | None:
 
 
 def _unfixable(
-    properties: Mapping[RegistryProperty, Value], at: Span
+    properties: Mapping[RegistryProperty, Value], linted: str
 ) -> dict[RegistryProperty, Value]:
-    """Values written in another file keep their place but lose the offsets ``--fix`` uses."""
-    return {key: _strip_offsets(value, at.path) for key, value in properties.items()}
+    """Values written outside the linted file keep their place but lose the offsets ``--fix``
+    uses: it edits the linted file only, wherever (module, parameter file) a value passed."""
+    return {key: _strip_offsets(value, linted) for key, value in properties.items()}
 
 
 def _strip_offsets(value: Value, path: str) -> Value:
@@ -197,10 +200,15 @@ def _strip_offsets(value: Value, path: str) -> Value:
 
 
 class _Loader:
-    """One load: module results cached per (path, arguments); recursion guarded."""
+    """One load: module results cached per (path, arguments); recursion guarded.
 
-    def __init__(self, ctx: LoadContext) -> None:
+    ``linted`` is the display path of the file being linted, whose literals ``--fix`` may
+    rewrite.
+    """
+
+    def __init__(self, ctx: LoadContext, linted: str) -> None:
         self.ctx = ctx
+        self.linted = linted
         self._stack: list[Path] = []
         self._results: dict[tuple[str, str], tuple[_Result, Evaluator]] = {}
         self._templates: dict[Path, Template | None] = {}
@@ -426,7 +434,7 @@ class _Loader:
                     span=module.span,
                     via=registry.via or f"module '{module.path}'",
                     conditional=registry.conditional or conditional,
-                    properties=_unfixable(registry.properties, module.span),
+                    properties=_unfixable(registry.properties, self.linted),
                 )
             )
         consumers = [
@@ -434,9 +442,7 @@ class _Loader:
                 c,
                 span=module.span,
                 link=evolve(c.link, symbol=mapping.get(c.link.symbol or "", c.link.symbol)),
-                attributes={
-                    k: _strip_offsets(v, module.span.path) for k, v in c.attributes.items()
-                },
+                attributes={k: _strip_offsets(v, self.linted) for k, v in c.attributes.items()},
             )
             for c in inner.consumers
         ]
