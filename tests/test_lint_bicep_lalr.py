@@ -12,7 +12,15 @@ from lark import Lark
 
 from acr_trusted.lint import bicep_grammar
 from acr_trusted.lint.bicep_grammar import TABLES, NewlineFilter, newline_passes
-from acr_trusted.lint.bicep_lalr import Node, NotHandled, Parser, Tables, Token, from_lark
+from acr_trusted.lint.bicep_lalr import (
+    Node,
+    NotHandled,
+    Parser,
+    Tables,
+    Token,
+    first_characters,
+    from_lark,
+)
 from tests.conftest import CORPUS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -197,3 +205,30 @@ def test_without_the_driver_lark_gives_the_same_tree(
     expected = shape(fast.parse(text, offset=5))
     monkeypatch.setattr(bicep_grammar, "_fast_parser", lambda: None)
     assert shape(bicep_grammar.parse(text, offset=5)) == expected
+
+
+@pytest.mark.parametrize(
+    ("regexp", "first"),
+    [
+        (r"\)", ")"),
+        (r"(?:==|!=|=\~|!\~)", "!="),
+        (r"[A-Za-c_][A-Za-z0-9_]*", "ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc"),
+        (r"(\r?\n)+", "\n\r"),
+        (r"(?!x)[a-b]+", "ab"),
+        (r"[^']+", None),  # a negated set: not a small set of characters
+        (r"\w+", None),  # a category
+        (r"a?b", "ab"),
+        (r"a*", None),  # matches the empty string
+        (r"\u00e9", None),  # beyond ASCII
+        (r"^a", None),  # an anchor this does not follow
+    ],
+)
+def test_first_characters(regexp: str, first: str | None) -> None:
+    assert first_characters(regexp) == first
+
+
+def test_a_terminal_that_cannot_start_alike_is_not_tried_first(fast: Parser) -> None:
+    """Unary minus before ')' needs no check: '-' and ')' never start the same token."""
+    terminals = fast.tables.terminals
+    assert not terminals.may_overlap("MINUS", "RPAR")
+    assert terminals.may_overlap("NAME", "IN")

@@ -23,7 +23,9 @@ Lark itself is never imported here: a file that parses does not pay for importin
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -205,7 +207,9 @@ class Tables:
     def __init__(self, document: Mapping[str, Any]) -> None:
         """Tables from :meth:`compact`'s document."""
         self.terminals = _Terminals(
-            [(name, regexp) for name, regexp in document["terminals"]], document["yields"]
+            [(name, regexp) for name, regexp in document["terminals"]],
+            document["yields"],
+            document["first"],
         )
         self._names = frozenset(self.terminals.regexps)
         self.ignore = frozenset(document["ignore"])
@@ -255,6 +259,7 @@ class Tables:
             {
                 "terminals": ordered,
                 "yields": yields,
+                "first": {name: first_characters(regexp) for name, regexp in ordered},
                 "ignore": sorted(lexer_conf["ignore"]),
                 "rules": rules,
                 "rows": [rows[state] for state in range(len(rows))],
@@ -268,6 +273,10 @@ class Tables:
         return {
             "terminals": [list(entry) for entry in self.terminals.ordered],
             "yields": self.terminals.yields,
+            "first": {
+                name: None if chars is None else "".join(sorted(chars))
+                for name, chars in self.terminals.first.items()
+            },
             "ignore": sorted(self.ignore),
             "rules": [
                 [
@@ -333,10 +342,11 @@ class Lexer:
     then ``RESOURCE``). Compiling that pattern for every state would cost a cold run more than
     the lexing, so a state's lexer first asks the ``shared`` lexer of all terminals. The
     terminal it finds is this lexer's when this lexer's pattern has it and no terminal before
-    it there, which the shared pattern leaves out, matches too (``sure``: none is before it;
-    ``checked``: the ones before it). A keyword the state accepts when the shared lexer finds
-    the name it is embedded in is found the same way (``keywords``). Otherwise this lexer's own
-    pattern is compiled (:meth:`resolve`) and, from then on, used.
+    it there, which the shared pattern leaves out, matches too: ``sure`` are the terminals
+    before which no such terminal can start with a character they start with, ``checked`` the
+    others, with the terminals to try. A keyword the state accepts when the shared lexer finds
+    the name it is embedded in is found the same way (``keywords``). Otherwise this lexer's
+    own pattern is compiled (:meth:`resolve`) and, from then on, used.
     """
 
     __slots__ = (
@@ -376,9 +386,19 @@ class Lexer:
         others = [name for name in ordered if name not in shared.sure]
         self.sure = frozenset(ordered[: ordered.index(others[0])] if others else ordered)
         rank = {name: index for index, (name, _) in enumerate(terminals.ordered)}
+        sure = set(self.sure)
         for index, name in enumerate(ordered):
             if name not in self.sure and name in shared.sure:
-                self.checked[name] = tuple(n for n in ordered[:index] if n in others)
+                # a terminal that cannot start with the character ``name`` starts with cannot
+                # match where ``name`` does
+                before = tuple(
+                    n for n in ordered[:index] if n in others and terminals.may_overlap(n, name)
+                )
+                if before:
+                    self.checked[name] = before
+                else:
+                    sure.add(name)
+        self.sure = frozenset(sure)
         for name, words in terminals.yields.items():
             for word, keyword in words.items():
                 if name not in names and keyword in others:
@@ -411,13 +431,20 @@ class Lexer:
 
 
 class _Terminals:
-    """The terminals in Lark's lexer order, as (name, regexp), and ``yields[regexp terminal]``:
-    the string terminals of its priority it matches whole, by their text."""
+    """The terminals in Lark's lexer order, as (name, regexp); ``yields[regexp terminal]``:
+    the string terminals of its priority it matches whole, by their text; ``first[name]``: the
+    characters a match can start with (``None``: any)."""
 
-    def __init__(self, ordered: list[tuple[str, str]], yields: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self,
+        ordered: list[tuple[str, str]],
+        yields: dict[str, dict[str, str]],
+        first: Mapping[str, str | None],
+    ) -> None:
         self.ordered = ordered
         self.regexps = dict(ordered)
         self.yields = yields
+        self.first = {name: None if chars is None else set(chars) for name, chars in first.items()}
         self._compiled: dict[str, re.Pattern[str]] = {}
 
     def matches(self, name: str, text: str, position: int) -> bool:
@@ -426,6 +453,11 @@ class _Terminals:
         if compiled is None:
             compiled = self._compiled[name] = re.compile(self.regexps[name])
         return compiled.match(text, position) is not None
+
+    def may_overlap(self, one: str, other: str) -> bool:
+        """Whether terminals ``one`` and ``other`` can match at the same place."""
+        first, second = self.first.get(one), self.first.get(other)
+        return first is None or second is None or not first.isdisjoint(second)
 
 
 def _lexer_order(
@@ -457,6 +489,85 @@ def _lexer_order(
             if found is not None and found.group(0) == word:
                 yields.setdefault(terminal["name"], {}).setdefault(word, other["name"])
     return [(terminal["name"], regexp) for terminal, _, regexp, _ in entries], yields
+
+
+def first_characters(regexp: str) -> str | None:
+    """The characters a match of ``regexp`` can start with, sorted; ``None`` when that is not
+    a small set of ASCII characters (or the pattern uses what this does not follow).
+
+    Reads the pattern with Python's own regular-expression parser, which is private: this runs
+    when the tables are generated, never while linting.
+    """
+    try:
+        parsed = _SRE_PARSER.parse(regexp)
+        chars, nullable = _first_of_sequence(list(parsed))
+    except _NotSmall:
+        return None
+    except Exception:  # whatever the private parser raises or returns in another Python
+        return None
+    if nullable:
+        return None
+    return "".join(sorted(chars))
+
+
+class _NotSmall(Exception):
+    pass
+
+
+_SRE_PARSER: Any = importlib.import_module(
+    "re._parser" if sys.version_info >= (3, 11) else "sre_parse"
+)
+_SRE: Any = importlib.import_module(
+    "re._constants" if sys.version_info >= (3, 11) else "sre_constants"
+)
+
+
+def _first_of_sequence(items: list[Any]) -> tuple[set[str], bool]:
+    """(first characters, whether the sequence can match the empty string)."""
+    chars: set[str] = set()
+    for op, argument in items:
+        first, nullable = _first_of_item(op, argument)
+        chars |= first
+        if not nullable:
+            return chars, False
+    return chars, True
+
+
+def _first_of_item(op: Any, argument: Any) -> tuple[set[str], bool]:
+    if op is _SRE.LITERAL:
+        return {_ascii(argument)}, False
+    if op is _SRE.IN:
+        chars: set[str] = set()
+        for kind, value in argument:
+            if kind is _SRE.LITERAL:
+                chars.add(_ascii(value))
+            elif kind is _SRE.RANGE and value[1] < 128:
+                chars.update(map(chr, range(value[0], value[1] + 1)))
+            else:  # a negated set, a category (\s, \w), a range beyond ASCII
+                raise _NotSmall
+        return chars, False
+    if op is _SRE.SUBPATTERN:
+        return _first_of_sequence(list(argument[-1]))
+    if op in (_SRE.MAX_REPEAT, _SRE.MIN_REPEAT):
+        low, _, inner = argument
+        chars, nullable = _first_of_sequence(list(inner))
+        return chars, nullable or low == 0
+    if op is _SRE.BRANCH:
+        chars, nullable = set(), False
+        for alternative in argument[1]:
+            first, empty = _first_of_sequence(list(alternative))
+            chars |= first
+            nullable = nullable or empty
+        return chars, nullable
+    if op in (_SRE.ASSERT, _SRE.ASSERT_NOT):  # zero-width: narrows, never widens
+        return set(), True
+    raise _NotSmall
+
+
+def _ascii(code: int) -> str:
+    if code >= 128:
+        raise _NotSmall
+    return chr(code)
 
 
 Lexed = tuple[str, str, int, int]
