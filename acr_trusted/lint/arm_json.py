@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from itertools import accumulate
 from typing import Any, TypeAlias
 
 from attrs import field, frozen
@@ -92,8 +93,8 @@ def parse(text: str) -> JNode:
     """Parse ``text``; raises :class:`JsonSyntaxError` with the offset of the problem."""
     parser = _Parser(text)
     node = parser.value(0)
-    if parser.token:
-        raise JsonSyntaxError(parser.start, "unexpected text after the end of the JSON value")
+    if parser.tokens[parser.at]:
+        raise parser.error("unexpected text after the end of the JSON value")
     return node
 
 
@@ -109,100 +110,105 @@ def plain(node: JNode) -> Any:
 class _Parser:
     """Recursive descent over the tokens of :data:`_TOKENS`, all found in one pass.
 
-    ``token`` is the current token's text ("" at the end), ``start`` / ``end`` its offsets,
-    and ``consumed`` the end of the token before it.
+    ``tokens[i]`` is a token's text ("" at the end of the text) and ``ends[i]`` its end
+    offset: the running sum of the lengths of what the pattern matched, so offsets cost no
+    work per token. ``at`` is the current token's index.
     """
 
     def __init__(self, text: str) -> None:
-        self._tokens = iter(_TOKENS.findall(text))
-        self.token = ""
-        self.start = self.end = self.consumed = 0
-        self.advance()
+        found = _TOKENS.findall(text)
+        self.tokens = [token for _, token in found]
+        self.ends = list(accumulate(map(len, map("".join, found))))
+        self.at = 0
 
-    def advance(self) -> None:
-        skipped, self.token = next(self._tokens, ("", ""))
-        self.consumed = self.end
-        self.start = self.end + len(skipped)
-        self.end = self.start + len(self.token)
+    def start(self, index: int) -> int:
+        return self.ends[index] - len(self.tokens[index])
+
+    def error(self, reason: str) -> JsonSyntaxError:
+        return JsonSyntaxError(self.start(self.at), reason)
+
+    def unexpected(self, expected: str) -> JsonSyntaxError:
+        """The error for the current token, which is not what ``expected`` says."""
+        token = self.tokens[self.at]
+        if token == "/*":
+            return self.error("unterminated /* comment")
+        if token == '"':
+            return self.error("unterminated string")
+        if not token:
+            return self.error(f"unexpected end of file, {expected}")
+        return self.error(f"unexpected character {token[0]!r}, {expected}")
+
+    def expected(self, what: str) -> JsonSyntaxError:
+        """The error for a current token that is not the punctuation ``what`` names."""
+        token = self.tokens[self.at]
+        if token == "/*":
+            return self.error("unterminated /* comment")
+        return self.error(f"expected {what}, found {token[:1] or 'end of file'!r}")
 
     def value(self, depth: int) -> JNode:
         if depth > MAX_DEPTH:
-            raise JsonSyntaxError(self.start, f"nesting deeper than {MAX_DEPTH} levels")
-        token = self.token
+            raise self.error(f"nesting deeper than {MAX_DEPTH} levels")
+        at = self.at
+        token = self.tokens[at]
         if token == "{":
             return self.object(depth)
         if token == "[":
             return self.array(depth)
-        start, end = self.start, self.end
+        end = self.ends[at]
+        start = end - len(token)
         first = token[:1]
         if first == '"' and len(token) > 1:
-            self.advance()
+            self.at = at + 1
             return JScalar(_string(token, start), start, end)
         if first in _NUMBER_STARTS and token != "-":
-            self.advance()
+            self.at = at + 1
             number = float(token) if "." in token or "e" in token or "E" in token else int(token)
             return JScalar(number, start, end)
         if token in _WORDS:
-            self.advance()
+            self.at = at + 1
             return JScalar(_WORDS[token], start, end)
         raise self.unexpected("expected a value")
 
-    def unexpected(self, expected: str) -> JsonSyntaxError:
-        """The error for the current token, which is not what ``expected`` says."""
-        token = self.token
-        if token == "/*":
-            return JsonSyntaxError(self.start, "unterminated /* comment")
-        if token == '"':
-            return JsonSyntaxError(self.start, "unterminated string")
-        if not token:
-            return JsonSyntaxError(self.start, f"unexpected end of file, {expected}")
-        return JsonSyntaxError(self.start, f"unexpected character {token[0]!r}, {expected}")
-
-    def expect(self, char: str, what: str) -> None:
-        if self.token != char:
-            if self.token == "/*":
-                raise self.unexpected(what)
-            found = self.token[:1] or "end of file"
-            raise JsonSyntaxError(self.start, f"expected {what}, found {found!r}")
-        self.advance()
-
-    def closes(self, char: str) -> bool:
-        """Consume ``char`` if it is the current token."""
-        if self.token == char:
-            self.advance()
-            return True
-        return False
-
     def array(self, depth: int) -> JArray:
-        start = self.start
-        self.advance()
+        tokens = self.tokens
+        start = self.start(self.at)
+        self.at += 1
         items: list[JNode] = []
-        while not self.closes("]"):
+        while tokens[self.at] != "]":
             items.append(self.value(depth + 1))
-            if not self.closes(","):
-                self.expect("]", "',' or ']' in array")
-                break
-        return JArray(tuple(items), start, self.consumed)
+            token = tokens[self.at]
+            if token == ",":
+                self.at += 1
+            elif token != "]":
+                raise self.expected("',' or ']' in array")
+        self.at += 1
+        return JArray(tuple(items), start, self.ends[self.at - 1])
 
     def object(self, depth: int) -> JObject:
-        start = self.start
-        self.advance()
+        tokens, ends = self.tokens, self.ends
+        start = self.start(self.at)
+        self.at += 1
         keys: list[JScalar] = []
         values: list[JNode] = []
-        while not self.closes("}"):
-            token = self.token
+        while (token := tokens[self.at]) != "}":
             if token[:1] != '"' or len(token) < 2:
                 if token in ("/*", '"'):
                     raise self.unexpected("expected a property name")
-                raise JsonSyntaxError(self.start, "expected a property name in double quotes")
-            keys.append(JScalar(_string(token, self.start), self.start, self.end))
-            self.advance()
-            self.expect(":", "':' after property name")
+                raise self.error("expected a property name in double quotes")
+            end = ends[self.at]
+            keys.append(JScalar(_string(token, end - len(token)), end - len(token), end))
+            self.at += 1
+            if tokens[self.at] != ":":
+                raise self.expected("':' after property name")
+            self.at += 1
             values.append(self.value(depth + 1))
-            if not self.closes(","):
-                self.expect("}", "',' or '}' in object")
-                break
-        return JObject(tuple(keys), tuple(values), start, self.consumed)
+            token = tokens[self.at]
+            if token == ",":
+                self.at += 1
+            elif token != "}":
+                raise self.expected("',' or '}' in object")
+        self.at += 1
+        return JObject(tuple(keys), tuple(values), start, ends[self.at - 1])
 
 
 def _string(token: str, start: int) -> str:
