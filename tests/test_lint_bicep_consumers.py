@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 
+from acr_trusted.lint import evaluate as ev
 from acr_trusted.lint.bicep_consumers import (
     avm_identity_type,
     consumers_of_resource,
@@ -110,6 +111,33 @@ def test_a_web_app_names_its_image_and_pull_settings() -> None:
     assert web.attr("image").value == "contosoacr.azurecr.io/app:1"
     assert web.attr("vnet_image_pull").value is True
     assert web.attr("uses_managed_identity").value is True
+
+
+@pytest.mark.parametrize(
+    ("properties", "site_config", "pulls_over_vnet"),
+    [
+        ("outboundVnetRouting: { imagePullTraffic: true }", "", True),
+        ("outboundVnetRouting: { allTraffic: true }", "", True),
+        ("outboundVnetRouting: { applicationTraffic: true }", "", False),
+        ("vnetRouteAllEnabled: true", "", False),  # application traffic only
+        ("", "appSettings: [\n { name: 'WEBSITE_PULL_IMAGE_OVER_VNET', value: 'true' }\n]", True),
+        ("", "appSettings: [\n { name: 'WEBSITE_PULL_IMAGE_OVER_VNET', value: 'false' }\n]", False),
+        ("vnetImagePullEnabled: false", "vnetImagePullEnabled: true", True),
+        ("vnetImagePullEnabled: q", "", None),
+    ],
+)
+def test_a_web_app_pulls_over_its_vnet_by_any_of_its_settings(
+    properties: str, site_config: str, pulls_over_vnet: bool | None
+) -> None:
+    (web,) = consumers(
+        "Microsoft.Web/sites",
+        "{\n  name: 'w'\n  properties: {\n"
+        f"    {properties}\n"
+        "    siteConfig: {\n      linuxFxVersion: 'DOCKER|contosoacr.azurecr.io/app:1'\n"
+        f"      {site_config}\n    }}\n  }}\n}}",
+    )
+    pull = web.attr("vnet_image_pull")
+    assert (ev.truthy(pull) if pull.known else None) is pulls_over_vnet
 
 
 def test_a_role_assignment_reads_role_guids_out_of_resource_ids() -> None:

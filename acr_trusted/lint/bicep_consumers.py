@@ -174,16 +174,13 @@ def _web_app(site: _Site) -> list[Consumer]:
     shown = (
         Value.of(text.split("|", 1)[-1], image.span) if text else Value.unknown(image.expression)
     )
-    vnet = site.get("properties.vnetImagePullEnabled") or site.get(
-        "properties.siteConfig.vnetImagePullEnabled"
-    )
     return [
         site.consumer(
             ConsumerKind.WEB_APP,
             link,
             {
                 "image": shown,
-                "vnet_image_pull": vnet or Value.of(False),
+                "vnet_image_pull": _vnet_image_pull(site),
                 "uses_managed_identity": site.get(
                     "properties.siteConfig.acrUseManagedIdentityCreds"
                 )
@@ -191,6 +188,33 @@ def _web_app(site: _Site) -> list[Consumer]:
             },
         )
     ]
+
+
+# the site properties that route image pulls through the app's VNet integration; the
+# outboundVnetRouting form (2024) replaces vnetImagePullEnabled, allTraffic covers image pulls too
+_IMAGE_PULL_OVER_VNET = (
+    "properties.vnetImagePullEnabled",
+    "properties.siteConfig.vnetImagePullEnabled",
+    "properties.outboundVnetRouting.imagePullTraffic",
+    "properties.outboundVnetRouting.allTraffic",
+)
+_IMAGE_PULL_SETTING = "WEBSITE_PULL_IMAGE_OVER_VNET"  # the app setting, still honoured
+
+
+def _vnet_image_pull(site: _Site) -> Value:
+    """Whether any of the ways to pull the image over the VNet is on: the first that is true,
+    else one that cannot be known, else false."""
+    found = [v for v in map(site.get, _IMAGE_PULL_OVER_VNET) if v is not None]
+    for entry in site.items("properties.siteConfig.appSettings"):
+        name = site.get("name", entry)
+        if name is not None and (name.text() or "").upper() == _IMAGE_PULL_SETTING:
+            found.append(site.get("value", entry) or Value.of(None))
+    decided = [ev.truthy(v) for v in found]
+    if True in decided:
+        return found[decided.index(True)]
+    if None in decided:
+        return found[decided.index(None)]
+    return Value.of(False)
 
 
 def _role_assignment(
