@@ -49,6 +49,7 @@ resource ext 'Microsoft.ContainerRegistry/registries@2025-11-01' existing = {
 }
 module m './m.bicep' = {}
 func f() string => 'x'
+func bypassFor(locked bool, tier string) string => locked && tier == 'prod' ? 'None' : f()
 """
 _NAMES = itertools.count()
 
@@ -140,7 +141,7 @@ def test_an_array_spreading_an_unknown_array_is_unknown() -> None:
 
 @pytest.mark.parametrize(
     "expression",
-    ["uniqueString('a')", "f()", "(1, 2)", "x => x", "q == 'x'", "cycle", "[for x in q: x]"],
+    ["uniqueString('a')", "(1, 2)", "x => x", "q == 'x'", "cycle", "[for x in q: x]"],
 )
 def test_what_cannot_be_known_is_unknown(expression: str) -> None:
     assert not evaluate(expression).known
@@ -258,6 +259,18 @@ def test_loaded_json_content_is_data() -> None:
     assert not load_json("'config.json', '$.acr.missing'").known
     assert not load_json("'config.json', '$..bypass'").known  # richer JSONPath: not followed
     assert not load_json("'other.txt'").known
+
+
+def test_a_user_function_is_its_body_with_the_arguments_reported_at_the_call() -> None:
+    found = evaluate("bypassFor(flag, 'prod')")
+    assert found.value == "None"
+    assert found.origin.kind is OriginKind.COMPUTED  # not the body's literal: --fix leaves it
+    assert "returned by function 'bypassFor'" in found.origin.describe()
+    assert found.expression == "bypassFor(flag, 'prod')"
+    assert "flag" in found.depends_on
+    assert evaluate("bypassFor(false, 'dev')").value == "x"  # functions call functions
+    assert not evaluate("bypassFor(q, 'prod')").known
+    assert not evaluate("bypassFor(true)").known  # wrong arity
 
 
 def test_an_environment_variable_is_its_default_as_a_parameter_is() -> None:

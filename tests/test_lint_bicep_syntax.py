@@ -115,6 +115,7 @@ def test_declarations_are_indexed_by_kind() -> None:
     assert template.params["r"].default is None
     assert set(template.variables) == {"v"}
     assert template.functions == frozenset({"f"})
+    assert set(template.function_bodies) == {"f"}
     assert set(template.outputs) == {"o"}
     assert template.using is None
 

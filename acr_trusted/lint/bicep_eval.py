@@ -538,11 +538,30 @@ def _call(self: Evaluator, node: Any, env: Mapping[str, Value]) -> Value:
     target, *arg_nodes = node.children
     args = [self.value(a, env) for a in arg_nodes if getattr(a, "data", None) != "spread"]
     kind = getattr(target, "data", None)
+    if kind == "name" and str(target.children[0]) in self.template.function_bodies:
+        return _user_function(self, str(target.children[0]), args, node)
     if kind == "name" and str(target.children[0]) not in self.template.functions:
         return self.call(str(target.children[0]), args, node)
     if kind == "property" and _is_namespace(target.children[0]):
         return self.call(str(target.children[-1]), args, node)
     return ev.unknown_from(args, expression=self._text(node), span=self._span(node))
+
+
+def _user_function(self: Evaluator, name: str, args: list[Value], node: Any) -> Value:
+    """A ``func`` declared in the file: its body with the arguments bound to its parameters
+    (a function sees only its parameters and other functions, as Bicep allows)."""
+    params, body = self.template.function_bodies[name]
+    text, span = self._text(node), self._span(node)
+    if len(args) != len(params):
+        return ev.unknown_from(args, expression=text, span=span)
+    result = self.value(body, dict(zip(params, args, strict=True)))
+    if not result.known:
+        return evolve(result, span=span, expression=text)
+    # reported at the call; not a literal of the call site, so --fix leaves the function alone
+    where = f" at line {result.span.line}" if result.span else ""
+    note = f"returned by function '{name}'{where}"
+    origin = Origin(OriginKind.COMPUTED, name, result.span, note)
+    return evolve(result, span=span, expression=text, origin=origin)
 
 
 def _is_namespace(node: Any) -> bool:

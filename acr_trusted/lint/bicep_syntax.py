@@ -117,6 +117,8 @@ class Template:
     modules: dict[str, Module] = field(factory=dict)
     outputs: dict[str, Any] = field(factory=dict)
     functions: frozenset[str] = frozenset()
+    # user-defined ``func f(a string) string => body``: parameter names and the body node
+    function_bodies: dict[str, tuple[tuple[str, ...], Any]] = field(factory=dict)
     using: tuple[str, Span] | None = None  # .bicepparam: the template it supplies values for
     assignments: dict[str, tuple[Any, Span]] = field(factory=dict)  # .bicepparam ``param x = v``
 
@@ -362,7 +364,10 @@ def _index(template: Template, node: Node, decorators: tuple[Any, ...], funcs: s
             body,
         )
     elif kind == "func":
-        funcs.add(_name(children[0]))
+        name = _name(children[0])
+        funcs.add(name)
+        params = tuple(_name(c.children[0]) for c in children[1:-2])
+        template.function_bodies[name] = (params, children[-1])
     elif kind == "using":
         target = children[0]
         path = unescape(str(target)[1:-1]) if str(target).startswith("'") else str(target)
