@@ -390,6 +390,31 @@ def test_an_environment_variable_in_a_param_file_is_a_default() -> None:
     assert {f.rule for f in rules.check(model)} == {"ACRT001", "ACRT005"}
 
 
+def test_a_param_file_takes_the_values_of_the_file_it_extends(tmp_path: Path) -> None:
+    (tmp_path / "main.bicep").write_text(
+        (FIXTURES / "params" / "main.bicep").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "base.bicepparam").write_text(
+        "using none\n\nparam bypass = 'None'\nparam access = 'Enabled'\n", encoding="utf-8"
+    )
+    (tmp_path / "main.bicepparam").write_text(
+        "using 'main.bicep'\nextends 'base.bicepparam'\n\nparam access = 'Disabled'\n",
+        encoding="utf-8",
+    )
+    for linted in ("main.bicepparam", "main.bicep"):
+        acr = registry(load(tmp_path / linted, tmp_path), "acr")
+        assert value(acr, BYPASS) == "None", linted  # from the shared file
+        assert value(acr, ACCESS) == "Disabled", linted  # its own value wins
+        assert "base.bicepparam:3" in acr.get(BYPASS).origin.describe()
+
+
+def test_param_files_that_extend_each_other_do_not_loop(tmp_path: Path) -> None:
+    (tmp_path / "main.bicep").write_text("param bypass string = 'AzureServices'\n")
+    (tmp_path / "a.bicepparam").write_text("using 'main.bicep'\nextends 'b.bicepparam'\n")
+    (tmp_path / "b.bicepparam").write_text("using none\nextends 'a.bicepparam'\n")
+    assert load(tmp_path / "a.bicepparam", tmp_path).errors == ()
+
+
 def test_template_takes_values_from_given_param_files() -> None:
     params = FIXTURES / "params"
     model = load(

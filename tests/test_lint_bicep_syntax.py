@@ -152,6 +152,9 @@ def test_a_bicepparam_file_names_its_template_and_assigns_values() -> None:
     template = read_template("using './main.bicep'\nparam bypass = 'None'\n", "p.bicepparam")
     assert template.using is not None
     assert template.using[0] == "./main.bicep"
+    assert template.extends is None
+    shared = read_template("using './main.bicep'\nextends 'base.bicepparam'\n", "q.bicepparam")
+    assert shared.extends == "base.bicepparam"
     assert template.params == {}
     node, span = template.assignments["bypass"]
     assert node.data == "string"

@@ -246,10 +246,28 @@ class _Loader:
         main = self.read(target) if target_name.lower().endswith(".bicep") else None
         if main is None:
             return _Result(scope_holder.scope)
-        values = _assignments(template, scope_holder, literal=True)
+        values = self.param_values(path, template, scope_holder, literal=True)
         result, evaluator = self._evaluate(target, main, values)
         moved = result.moved(using_span, f"template '{self.ctx.display_path(target)}'")
         return _finalised(moved, evaluator.scope)
+
+    def param_values(
+        self, path: Path, template: Template, evaluator: Evaluator, *, literal: bool
+    ) -> dict[str, Value]:
+        """A ``.bicepparam``'s values over those of the files it ``extends``, nearest last."""
+        chain: list[tuple[Path, Template]] = [(path, template)]
+        while chain[-1][1].extends and len(chain) <= MAX_MODULE_DEPTH:
+            base_path = _beside(chain[-1][0], chain[-1][1].extends or "")
+            base = self.read(base_path)
+            if base is None or any(_resolve(base_path) == _resolve(p) for p, _ in chain):
+                break
+            chain.append((base_path, base))
+        values: dict[str, Value] = {}
+        for _, base in reversed(chain[1:]):
+            holder = Evaluator(base, {}, host=lambda kind, arg: None)
+            values.update(_assignments(base, holder, literal=False))
+        values.update(_assignments(template, evaluator, literal=literal))
+        return values
 
     # ---- evaluation
 
@@ -697,7 +715,7 @@ def _param_values(path: Path, ctx: LoadContext, loader: _Loader) -> dict[str, Va
             if _resolve(_beside(candidate, params.using[0])) != target:
                 continue
             holder = Evaluator(params, {}, host=lambda kind, arg: None)
-            values.update(_assignments(params, holder, literal=False))
+            values.update(loader.param_values(candidate, params, holder, literal=False))
         elif suffix == ".json":
             values.update(_json_parameters(candidate, ctx, loader, path))
     return values

@@ -120,6 +120,7 @@ class Template:
     # user-defined ``func f(a string) string => body``: parameter names and the body node
     function_bodies: dict[str, tuple[tuple[str, ...], Any]] = field(factory=dict)
     using: tuple[str, Span] | None = None  # .bicepparam: the template it supplies values for
+    extends: str | None = None  # .bicepparam: the shared parameter file it builds on
     assignments: dict[str, tuple[Any, Span]] = field(factory=dict)  # .bicepparam ``param x = v``
 
 
@@ -368,6 +369,8 @@ def _index(template: Template, node: Node, decorators: tuple[Any, ...], funcs: s
         funcs.add(name)
         params = tuple(_name(c.children[0]) for c in children[1:-2])
         template.function_bodies[name] = (params, children[-1])
+    elif kind == "extends":
+        template.extends = unescape(str(children[0])[1:-1])
     elif kind == "using":
         target = children[0]
         path = unescape(str(target)[1:-1]) if str(target).startswith("'") else str(target)
