@@ -220,7 +220,7 @@ class Tables:
         self.rows: list[dict[str, int]] = document["rows"]
         self.start_states: dict[str, int] = document["start_states"]
         self.end_states: dict[str, int] = document["end_states"]
-        self.shared = Lexer(self.terminals, self._names)
+        self._shared: dict[frozenset[str], Lexer] = {}
         self._lexers: dict[frozenset[str], Lexer] = {}
 
     @classmethod
@@ -302,7 +302,15 @@ class Tables:
         lexer = self._lexers.get(accepts)
         if lexer is None:
             names = accepts | self.ignore
-            lexer = self._lexers[accepts] = Lexer(self.terminals, names, self.shared)
+            lexer = self._lexers[accepts] = Lexer(self.terminals, names, self.shared_lexer)
+        return lexer
+
+    def shared_lexer(self, excluded: frozenset[str]) -> Lexer:
+        """The lexer of all terminals but ``excluded``, which states' lexers follow."""
+        lexer = self._shared.get(excluded)
+        if lexer is None:
+            names = self._names - excluded
+            lexer = self._shared[excluded] = Lexer(self.terminals, names, excluded=excluded)
         return lexer
 
 
@@ -334,27 +342,41 @@ def _rule(data: Mapping[str, Any], *, placeholders: bool) -> list[Any]:
     ]
 
 
+SharedLexers = Callable[[frozenset[str]], "Lexer"]
+"""The shared lexer of all terminals but the ones given (:meth:`Tables.shared_lexer`)."""
+
+MAX_EXCLUDED = 3
+"""A state whose tokens the shared lexers keep mistaking compiles its own pattern after this
+many terminals are left out of the shared lexer it follows."""
+
+
 class Lexer:
     """Lark's basic lexer over the terminals ``names``, for the states that accept them.
 
     Lark matches with one pattern holding the terminals in Lark's order, leaving out a string
     terminal that a regexp terminal among them matches whole (``unless[NAME]['resource']`` is
     then ``RESOURCE``). Compiling that pattern for every state would cost a cold run more than
-    the lexing, so a state's lexer first asks the ``shared`` lexer of all terminals. The
-    terminal it finds is this lexer's when this lexer's pattern has it and no terminal before
-    it there, which the shared pattern leaves out, matches too: ``sure`` are the terminals
-    before which no such terminal can start with a character they start with, ``checked`` the
-    others, with the terminals to try. A keyword the state accepts when the shared lexer finds
-    the name it is embedded in is found the same way (``keywords``). Otherwise this lexer's
-    own pattern is compiled (:meth:`resolve`) and, from then on, used.
+    the lexing, so a state's lexer follows a shared lexer: at first the one of all terminals.
+    The terminal it finds is this lexer's when this lexer's pattern has it and no terminal
+    before it there, which the shared pattern leaves out, matches too: ``sure`` are the
+    terminals before which no such terminal can start with a character they start with,
+    ``checked`` the others, with the terminals to try. A keyword the state accepts when the
+    shared lexer finds the name it is embedded in is found the same way (``keywords``). When
+    the shared lexer finds a terminal this state does not accept (HCL's string characters, say,
+    which match most text), the lexer follows the shared lexer without that terminal, which
+    the states outside strings share; only a state that this does not settle compiles its own
+    pattern (:meth:`resolve`) and uses it from then on.
     """
 
     __slots__ = (
         "_alternatives",
+        "_names",
         "_pattern",
         "_shared",
+        "_shared_lexers",
         "_terminals",
         "checked",
+        "excluded",
         "keywords",
         "match",
         "sure",
@@ -362,7 +384,11 @@ class Lexer:
     )
 
     def __init__(
-        self, terminals: _Terminals, names: frozenset[str], shared: Lexer | None = None
+        self,
+        terminals: _Terminals,
+        names: frozenset[str],
+        shared: SharedLexers | None = None,
+        excluded: frozenset[str] = frozenset(),
     ) -> None:
         unless = {
             name: {word: other for word, other in words.items() if other in names}
@@ -373,22 +399,32 @@ class Lexer:
         embedded = {other for words in self.unless.values() for other in words.values()}
         ordered = [name for name, _ in terminals.ordered if name in names - embedded]
         self._terminals = terminals
+        self._names = names
         self._pattern = "|".join(f"(?P<{name}>{terminals.regexps[name]})" for name in ordered)
         self._alternatives = frozenset(ordered)
-        self.sure = self._alternatives
         self._shared: object = None
-        self.checked: dict[str, tuple[str, ...]] = {}
-        self.keywords: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {}
+        self._shared_lexers = shared
+        self.excluded = excluded  # a shared lexer's: the terminals it leaves out
         if shared is None:
+            self.sure = self._alternatives
+            self.checked: dict[str, tuple[str, ...]] = {}
+            self.keywords: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {}
             self.match: Callable[[str, int], re.Match[str] | None] = re.compile(self._pattern).match
             return
+        self._follow(shared(frozenset()), ordered)
+
+    def _follow(self, shared: Lexer, ordered: list[str]) -> None:
+        """Match with ``shared``: what its answers mean for this state."""
+        terminals = self._terminals
         self.match = self._shared = shared.match
+        self.excluded = shared.excluded
+        self.checked = {}
+        self.keywords = {}
         others = [name for name in ordered if name not in shared.sure]
-        self.sure = frozenset(ordered[: ordered.index(others[0])] if others else ordered)
+        sure = set(ordered[: ordered.index(others[0])] if others else ordered)
         rank = {name: index for index, (name, _) in enumerate(terminals.ordered)}
-        sure = set(self.sure)
         for index, name in enumerate(ordered):
-            if name not in self.sure and name in shared.sure:
+            if name not in sure and name in shared.sure:
                 # a terminal that cannot start with the character ``name`` starts with cannot
                 # match where ``name`` does
                 before = tuple(
@@ -401,7 +437,7 @@ class Lexer:
         self.sure = frozenset(sure)
         for name, words in terminals.yields.items():
             for word, keyword in words.items():
-                if name not in names and keyword in others:
+                if name not in self._names and keyword in others:
                     between = (
                         n
                         for n in ordered
@@ -412,7 +448,7 @@ class Lexer:
     def resolve(self, found: re.Match[str] | None, text: str, position: int) -> tuple[str, int]:
         """The terminal at ``position`` and its end, when :attr:`match` found ``found`` and its
         terminal is not :attr:`sure` here; raises :class:`NotHandled` when none matches."""
-        if found is not None and self.match is self._shared:
+        while found is not None and self.match is self._shared:
             kind = found.lastgroup or ""
             matches = self._terminals.matches
             before = self.checked.get(kind)
@@ -421,9 +457,19 @@ class Lexer:
             keyword = self.keywords.get(kind, {}).get(found.group())
             if keyword is not None and not any(matches(n, text, position) for n in keyword[1]):
                 return keyword[0], found.end()
+            shared = self._shared_lexers
+            if kind in self._names or shared is None or len(self.excluded) >= MAX_EXCLUDED:
+                break
+            ordered = [name for name, _ in self._terminals.ordered if name in self._alternatives]
+            self._follow(shared(self.excluded | {kind}), ordered)
+            found = self.match(text, position)
+            if found is not None and found.lastgroup in self.sure:
+                return found.lastgroup or "", found.end()
         if self.match is self._shared:
             self.match = re.compile(self._pattern).match
             self.sure = self._alternatives
+            self.checked = {}
+            self.keywords = {}
             found = self.match(text, position)
         if found is None:
             raise NotHandled
