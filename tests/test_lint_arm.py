@@ -267,12 +267,15 @@ class TestParameterFiles:
         assert access.origin.span.path == "convention/azuredeploy.parameters.json"
         assert registry.get(P.BYPASS_OPTIONS).origin.kind is OriginKind.PARAMETER_DEFAULT
 
-    def test_param_file_option_overrides_convention(self) -> None:
-        """--param-file values win over the conventional file."""
+    def test_param_file_option_replaces_convention(self) -> None:
+        """--param-file values are used instead of the conventional file: a value only the
+        conventional file sets (publicNetworkAccess here) takes the template's default."""
         other = FIXTURES / "convention" / "other.parameters.json"
         registry = only(load(FIXTURES / "convention" / "azuredeploy.json", other))
         assert registry.name.value == "otheracr"
         assert registry.get(P.BYPASS_OPTIONS).value == "AzureServices"
+        access = registry.get(P.PUBLIC_NETWORK_ACCESS)
+        assert access.origin.kind is OriginKind.PARAMETER_DEFAULT
 
     def test_unrelated_param_file_is_ignored(self) -> None:
         """A parameter file setting none of the template's parameters does not apply."""

@@ -167,25 +167,37 @@ def _read_json(path: Path, ctx: LoadContext) -> tuple[str, JNode] | None:
 
 
 def _given_values(path: Path, template: JObject, ctx: LoadContext) -> dict[str, Value]:
-    """Values for a linted template: ``<name>.parameters.json`` beside it, then --param-file.
+    """Values for a linted template: from the --param-file files that set its parameters (a
+    later file wins), or else from ``<name>.parameters.json`` beside it.
 
-    A parameter file applies when it sets at least one parameter the template declares.
+    A parameter file applies when it sets at least one parameter the template declares. Files
+    given explicitly replace the conventional one, as a deployment takes the parameter files
+    it is given: a value only the conventional (often development) file sets is not used.
     """
     declared = template.get("parameters")
     names = {k.lower() for k, _ in declared.items()} if isinstance(declared, JObject) else set()
-    candidates = [path.with_name(f"{_stem(path.name)}.parameters.json"), *ctx.param_files]
-    values: dict[str, Value] = {}
-    for candidate in candidates:
-        if candidate.suffix.lower() != ".json" or candidate == path:
-            continue
-        found = _read_json(candidate, ctx)
-        if found is None or document_kind(found[1]) != "parameters":
-            continue
-        assert isinstance(found[1], JObject)  # document_kind checked it
-        given = parameter_values(Source.of(ctx.display_path(candidate), found[0]), found[1])
-        if names & {k.lower() for k in given}:
-            values.update({k.lower(): v for k, v in given.items() if k.lower() in names})
-    return values
+    conventional = path.with_name(f"{_stem(path.name)}.parameters.json")
+    for candidates in (ctx.param_files, [conventional]):
+        values: dict[str, Value] = {}
+        for candidate in candidates:
+            values.update(_applying_values(candidate, path, names, ctx))
+        if values:
+            return values
+    return {}
+
+
+def _applying_values(
+    candidate: Path, path: Path, names: set[str], ctx: LoadContext
+) -> dict[str, Value]:
+    """The values of the parameter file ``candidate`` for a template declaring ``names``."""
+    if candidate.suffix.lower() != ".json" or candidate == path:
+        return {}
+    found = _read_json(candidate, ctx)
+    if found is None or document_kind(found[1]) != "parameters":
+        return {}
+    assert isinstance(found[1], JObject)  # document_kind checked it
+    given = parameter_values(Source.of(ctx.display_path(candidate), found[0]), found[1])
+    return {k.lower(): v for k, v in given.items() if k.lower() in names}
 
 
 def _stem(name: str) -> str:
