@@ -232,3 +232,19 @@ def test_a_terminal_that_cannot_start_alike_is_not_tried_first(fast: Parser) -> 
     terminals = fast.tables.terminals
     assert not terminals.may_overlap("MINUS", "RPAR")
     assert terminals.may_overlap("NAME", "IN")
+
+
+def test_states_outside_hcl_strings_share_a_lexer_without_string_characters() -> None:
+    """HCL's string characters match most text; the states outside strings follow one shared
+    lexer that leaves them out instead of each compiling a pattern of its own."""
+    from acr_trusted.lint import hcl_grammar
+
+    document = json.loads(hcl_grammar.TABLES.read_text(encoding="utf-8"))
+    parser = Parser(Tables(document["driver"]))
+    text = (EXAMPLES / "iac/terraform/bad/main.tf").read_text(encoding="utf-8")
+    parser.parse(text + "\n")
+    lexers = {id(lexer): lexer for lexer in parser._lexers if lexer is not None}.values()
+    shared = parser.tables._shared
+    assert set(shared) >= {frozenset(), frozenset({"STRING_CHARS"})}
+    shared_matches = {lexer.match for lexer in shared.values()}
+    assert all(lexer.match in shared_matches for lexer in lexers)
