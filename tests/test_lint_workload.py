@@ -1,4 +1,4 @@
-"""Splitting the files to parse between processes."""
+"""Splitting the files to lint between processes."""
 
 from __future__ import annotations
 
@@ -7,19 +7,44 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from acr_trusted.lint.workload import FORMAT_ORDER, MIN_GAIN_MS, Job, cost_ms, split
+from acr_trusted.lint.workload import (
+    FORMAT_ORDER,
+    MIN_GAIN_MS,
+    Job,
+    bicep_references,
+    cost_ms,
+    split,
+)
 
 
-def _job(path: str, fmt: str, kib: float) -> Job:
-    return Job(path, Path(path), fmt, int(kib * 1024))
+def _job(path: str, fmt: str, kib: float, *modules: tuple[str, float]) -> Job:
+    reads = [(Path(path), int(kib * 1024))]
+    reads += [(Path(module), int(size * 1024)) for module, size in modules]
+    return Job(path, Path(path), fmt, tuple(reads))
 
 
-def test_cost_counts_each_format_loaded_once() -> None:
+def test_cost_counts_each_format_loaded_and_each_file_parsed_once() -> None:
     one = cost_ms([_job("a.bicep", "bicep", 10)])
     two = cost_ms([_job("a.bicep", "bicep", 10), _job("b.bicep", "bicep", 10)])
     other = cost_ms([_job("a.bicep", "bicep", 10), _job("b.tf", "terraform", 10)])
     assert one < two < 2 * one  # the parser loads once for both files
     assert other > two  # a second format loads a second parser
+    callers = [_job(f"t{i}.bicep", "bicep", 1, ("main.bicep", 30)) for i in range(2)]
+    each = cost_ms(callers[:1])
+    assert each < cost_ms(callers) < 2 * each  # the module is parsed once, evaluated twice
+
+
+def test_bicep_references_are_local_modules_and_the_template_of_a_bicepparam() -> None:
+    text = (
+        "module acr './modules/acr.bicep' = {\n"
+        "  name: 'acr'\n"
+        "}\n"
+        "module avm 'br/public:avm/res/container-registry/registry:0.9.3' = {\n"
+        "}\n"
+        "  module pe '../pe.bicep' = if (deploy) {\n"
+    )
+    assert bicep_references(text) == (["./modules/acr.bicep", "../pe.bicep"], None)
+    assert bicep_references("using 'main.bicep'\nparam sku = 'Premium'\n") == ([], "main.bicep")
 
 
 def test_one_worker_or_one_file_is_one_share() -> None:
@@ -41,15 +66,32 @@ def test_shares_keep_formats_and_folders_together() -> None:
     """A folder's files share modules and parameter files; a format shares its parser."""
     jobs = [
         _job("repo/tf/main.tf", "terraform", 30),
-        _job("repo/bicep/app/main.bicep", "bicep", 40),
+        _job("repo/bicep/app/main.bicep", "bicep", 60),
         _job("repo/tf/variables.tf", "terraform", 5),
-        _job("repo/bicep/app/acr.bicep", "bicep", 40),
+        _job("repo/bicep/app/acr.bicep", "bicep", 60),
         _job("repo/arm/azuredeploy.json", "arm", 100),
     ]
     shares = split(jobs, 2)
     assert [[job.display for job in share] for share in shares] == [
         ["repo/bicep/app/acr.bicep", "repo/bicep/app/main.bicep", "repo/arm/azuredeploy.json"],
         ["repo/tf/main.tf", "repo/tf/variables.tf"],
+    ]
+
+
+def test_a_file_placed_at_its_template_sorts_beside_it() -> None:
+    template = _job("repo/module/deploy.bicep", "bicep", 40)
+    parameters = Job(
+        "repo/module/.test/parameters.json",
+        Path("repo/module/.test/parameters.json"),
+        "bicep",
+        ((Path("repo/module/.test/parameters.json"), 1024), (template.path, 40 * 1024)),
+        template.path,
+    )
+    other = _job("repo/module/.test/zzz.bicep", "bicep", 40)
+    shares = split([other, parameters, template], 2)
+    assert [[job.display for job in share] for share in shares] == [
+        ["repo/module/.test/zzz.bicep"],
+        ["repo/module/deploy.bicep", "repo/module/.test/parameters.json"],
     ]
 
 
@@ -68,6 +110,7 @@ _jobs = st.lists(
         st.floats(0, 200),
     ),
     max_size=30,
+    unique_by=lambda job: job.display,
 )
 
 

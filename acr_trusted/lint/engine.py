@@ -179,7 +179,7 @@ def _shares(found: Mapping[str, Path], read_text: TextCache) -> list[list[tuple[
     Files with nothing to parse (and those that cannot be read, which :func:`_lint_file`
     reports) stay here. One share when there is one core or not enough work for two.
     """
-    from acr_trusted.lint.workload import Job, split
+    from acr_trusted.lint.workload import split
 
     here: list[tuple[str, Path]] = []
     jobs: list[Job] = []
@@ -192,10 +192,8 @@ def _shares(found: Mapping[str, Path], read_text: TextCache) -> list[list[tuple[
         fmt = format_of(file, text)
         if fmt is None or RELEVANT.search(text) is None:
             here.append((display, file))
-        elif fmt == "arm" and "deploymentParameters" in text:
-            jobs.append(_parameter_file_job(display, file, len(text)))
         else:
-            jobs.append(Job(display, file, fmt, len(text)))
+            jobs.append(_job(display, file, fmt, text))
     parts = split(jobs, min(_cores(), MAX_PROCESSES))
     if len(parts) < 2:
         return [list(found.items())]
@@ -205,15 +203,43 @@ def _shares(found: Mapping[str, Path], read_text: TextCache) -> list[list[tuple[
     return [here + first, *others]
 
 
-def _parameter_file_job(display: str, file: Path, size: int) -> Job:
-    """An ARM parameter file costs what its template does, in the template's format."""
-    from acr_trusted.lint.workload import Job
+def _job(display: str, file: Path, fmt: str, text: str) -> Job:
+    """What linting ``file`` reads: itself, and the templates it evaluates.
 
-    for template in parameter_file_templates(file):
-        if template.suffix.lower() in (".bicep", ".json") and template.is_file():
-            fmt = "bicep" if template.suffix.lower() == ".bicep" else "arm"
-            return Job(display, file, fmt, size + template.stat().st_size, template)
-    return Job(display, file, "arm", size)
+    An ARM parameter file is its template evaluated, in the template's format; a Bicep file
+    evaluates each local module it calls; a ``.bicepparam`` file the template it is for.
+    """
+    from acr_trusted.lint.workload import Job, bicep_references
+
+    itself = ((file, len(text)),)
+    if fmt == "arm" and "deploymentParameters" in text:
+        for template in parameter_file_templates(file):
+            found = _size(template)
+            if template.suffix.lower() in (".bicep", ".json") and found is not None:
+                fmt = "bicep" if template.suffix.lower() == ".bicep" else "arm"
+                return Job(display, file, fmt, (*itself, (template, found)), template)
+    elif fmt == "bicep":
+        modules, using = bicep_references(text)
+        read = [_read(file.parent / module) for module in modules]
+        if using is not None:
+            template, size = _read(file.parent / using)
+            return Job(display, file, fmt, (*itself, (template, size), *read), template)
+        return Job(display, file, fmt, (*itself, *read))
+    return Job(display, file, fmt, itself)
+
+
+def _read(path: Path) -> tuple[Path, int]:
+    """``path`` (with ``..`` folded, so that two routes to it are one file) and its size."""
+    path = Path(os.path.normpath(path))
+    return path, _size(path) or 0
+
+
+def _size(path: Path) -> int | None:
+    """The size of the file at ``path``; ``None`` when there is no such file."""
+    try:
+        return os.stat(path).st_size if os.path.isfile(path) else None
+    except (OSError, ValueError):
+        return None
 
 
 def _cores() -> int:

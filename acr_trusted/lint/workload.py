@@ -14,42 +14,80 @@ where to cut, never what is found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 FORMAT_ORDER = ("bicep", "arm", "terraform")
-# milliseconds per KiB of a file's text, warm, on the corpus
-_MS_PER_KIB = {"bicep": 0.8, "arm": 0.35, "terraform": 2.0}
+# a Bicep module on disk, and a .bicepparam file's template (registry references are not files)
+_BICEP_MODULE = re.compile(r"^[ \t]*module\s+\w+\s+'(?!br[:/]|ts[:/])([^'\n]+)'", re.MULTILINE)
+_BICEP_USING = re.compile(r"^[ \t]*using\s+'([^'\n]+)'", re.MULTILINE)
+# milliseconds per KiB, measured on the corpus: to parse a file (once per process) and to
+# evaluate it (for each file linted that reads it, a module for each of its callers)
+_PARSE_MS_PER_KIB = {"bicep": 0.45, "arm": 0.15, "terraform": 1.5}
+_EVALUATE_MS_PER_KIB = {"bicep": 0.25, "arm": 0.1, "terraform": 1.0}
 # milliseconds for a process to load a format's parser the first time
-_MS_TO_LOAD = {"bicep": 35.0, "arm": 15.0, "terraform": 60.0}
+_MS_TO_LOAD = {"bicep": 25.0, "arm": 20.0, "terraform": 40.0}
 MIN_GAIN_MS = 20.0
 """One more process must finish the run at least this much sooner to be worth forking."""
 
 
 class Job(NamedTuple):
-    """A file to lint: how it is shown and where it is; the format of what is parsed to lint
-    it, how much (in characters), and the file it belongs beside (``place``, default ``path``).
-
-    An ARM parameter file is linted by evaluating its template: the job is that template's
-    format and size, placed at the template, so that it shares a process with the template.
+    """A file to lint: how it is shown and where it is, the format of the parser that reads
+    it, and the files parsed and evaluated to lint it, as (file, characters): itself first,
+    then the templates or modules it evaluates. ``place`` is the file it belongs beside
+    (default ``path``): an ARM parameter file or a ``.bicepparam`` beside its template, so
+    that the two share a process and the template is parsed once.
     """
 
     display: str
     path: Path
     format: str
-    size: int
+    reads: tuple[tuple[Path, int], ...]
     place: Path | None = None
+
+
+def bicep_references(text: str) -> tuple[list[str], str | None]:
+    """The local modules a Bicep file calls, and the template a ``.bicepparam`` file is for,
+    as written (relative to the file)."""
+    using = _BICEP_USING.search(text)
+    return _BICEP_MODULE.findall(text), using.group(1) if using else None
 
 
 def cost_ms(jobs: Sequence[Job]) -> float:
     """The estimated time for one process to lint ``jobs`` from a cold start."""
-    formats = {job.format for job in jobs}
-    return sum(_MS_TO_LOAD.get(fmt, 0.0) for fmt in formats) + sum(map(_parse_ms, jobs))
+    return _Share().add_all(jobs)
 
 
-def _parse_ms(job: Job) -> float:
-    return _MS_PER_KIB.get(job.format, 1.0) * job.size / 1024
+class _Share:
+    """The running cost of a share: each format loaded and each file parsed once."""
+
+    def __init__(self) -> None:
+        self.formats: set[str] = set()
+        self.parsed: set[Path] = set()
+        self.cost = 0.0
+
+    def more(self, job: Job) -> float:
+        """What adding ``job`` would cost."""
+        fmt = job.format
+        extra = 0.0 if fmt in self.formats else _MS_TO_LOAD.get(fmt, 0.0)
+        for path, size in job.reads:
+            kib = size / 1024
+            extra += _EVALUATE_MS_PER_KIB.get(fmt, 1.0) * kib
+            if path not in self.parsed:
+                extra += _PARSE_MS_PER_KIB.get(fmt, 1.0) * kib
+        return extra
+
+    def add(self, job: Job) -> None:
+        self.cost += self.more(job)
+        self.formats.add(job.format)
+        self.parsed.update(path for path, _ in job.reads)
+
+    def add_all(self, jobs: Sequence[Job]) -> float:
+        for job in jobs:
+            self.add(job)
+        return self.cost
 
 
 def split(jobs: Sequence[Job], workers: int) -> list[list[Job]]:
@@ -80,27 +118,23 @@ def _balanced(ordered: Sequence[Job], count: int) -> list[list[Job]]:
     return _fill(ordered, high)
 
 
-def _order(job: Job) -> tuple[int, tuple[str, ...]]:
+def _order(job: Job) -> tuple[int, tuple[str, ...], bool]:
+    """By format, then place; a template before the files placed at it."""
     rank = FORMAT_ORDER.index(job.format) if job.format in FORMAT_ORDER else len(FORMAT_ORDER)
-    return rank, (job.place or job.path).parts
+    return rank, (job.place or job.path).parts, job.place is not None
 
 
 def _fill(ordered: Sequence[Job], limit: float) -> list[list[Job]]:
     """Contiguous shares, each taking jobs while its cost stays within ``limit``."""
     shares: list[list[Job]] = []
     current: list[Job] = []
-    formats: set[str] = set()
-    spent = 0.0
+    share = _Share()
     for job in ordered:
-        more = _parse_ms(job) + (0.0 if job.format in formats else _MS_TO_LOAD.get(job.format, 0.0))
-        if current and spent + more > limit:
+        if current and share.cost + share.more(job) > limit:
             shares.append(current)
-            current, formats = [], set()
-            more = _parse_ms(job) + _MS_TO_LOAD.get(job.format, 0.0)
-            spent = 0.0
+            current, share = [], _Share()
         current.append(job)
-        formats.add(job.format)
-        spent += more
+        share.add(job)
     if current:
         shares.append(current)
     return shares
