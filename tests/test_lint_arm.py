@@ -348,6 +348,29 @@ class TestCompiledModules:
         ]
         assert posture_of(registry, consumers_of(model, registry)).is_restricted
 
+    def test_module_login_server_output_links_an_image_credential(self) -> None:
+        """reference('<registry symbol>').loginServer, passed up two module levels, links."""
+        model = load(FIXTURES / "module_login_server.json")
+        registry = only(model)
+        assert registry.symbol == "services/containerRegistry/registry"
+        (group,) = consumers_of(model, registry)
+        assert group.kind is ConsumerKind.CONTAINER_GROUP
+        assert group.symbol == "job"
+
+    def test_variable_holding_a_resource_id_links_a_workspace(self) -> None:
+        """A decided if() reads its branch; a variable's resourceId(rg, type, name) names it."""
+        model = load(FIXTURES / "variable_resource_ids.json")
+        registry = only(model)
+        assert kinds(model, registry) == [ConsumerKind.ML_WORKSPACE]
+        assert registry.get(P.DEFAULT_ACTION).value == "deny"
+
+    def test_role_assignment_on_a_registry_id_parameter(self) -> None:
+        """A whole registry id where a name goes links by name; a GUID argument is the role."""
+        model = load(FIXTURES / "variable_resource_ids.json")
+        (assignment,) = [c for c in model.consumers if c.kind is ConsumerKind.ROLE_ASSIGNMENT]
+        assert assignment.link.name == "sharedacr"
+        assert assignment.attr("role").value == "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+
     def test_property_copy_loops_make_arrays(self) -> None:
         """A property copy array yields ipRules / virtualNetworkRules / endpoint connections."""
         model = load(FIXTURES / "property_copy.json")

@@ -273,6 +273,36 @@ def test_unknowns_keep_canonical_text(expression: str, text: str | None) -> None
         assert value.expression == text
 
 
+def test_decided_ternary_keeps_the_branch_text() -> None:
+    """if() on a known condition is its branch, even when that branch is unknown."""
+    value = run("if(equals(parameters('sku'), 'Premium'), variables('unknownName'), 'x')")
+    assert not value.known
+    assert value.expression == "variables('unknownName')"
+
+
+def test_reference_to_a_registry_symbol_names_its_resource_id() -> None:
+    """reference('<registry symbol>') is written with the registry's id, for outer scopes."""
+    ev = scope(
+        {
+            "languageVersion": "2.0",
+            "parameters": {"name": {"type": "string"}},
+            "resources": {
+                "registry": {
+                    "type": "Microsoft.ContainerRegistry/registries",
+                    "name": "[parameters('name')]",
+                },
+                "other": {"type": "Microsoft.Storage/storageAccounts", "name": "st"},
+            },
+        }
+    )
+    login = ev.expression("reference('registry').loginServer", SPAN)
+    assert login.expression == (
+        "reference(resourceId('Microsoft.ContainerRegistry/registries', "
+        "parameters('name'))).loginServer"
+    )
+    assert ev.expression("reference('other').id", SPAN).expression == "reference('other').id"
+
+
 def test_unknown_ternary_keeps_both_branches() -> None:
     """if() on an unknown condition keeps both possible values for the rules."""
     value = run("if(equals(parameters('name'), 'x'), 'Disabled', 'Enabled')")

@@ -67,7 +67,7 @@ MAX_NESTING = 20  # nested deployments deeper than this are not walked
 _REGISTRY_ID = re.compile(r"(?:^|/)microsoft\.containerregistry/registries/([^/]+)", re.I)
 _LOGIN_SERVER = re.compile(r"([a-z0-9-]+)\.azurecr\.io", re.I)
 _ROLE_GUID = re.compile(
-    r"(?:roleDefinitions/|roleDefinitions',\s*'|^)"
+    r"(?:roleDefinitions/?(?:',\s*')?|^)"
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
     re.I,
 )
@@ -590,20 +590,28 @@ class _Walker:
             return _Target(login_server=server.group().lower()) if server else None
         if value.known:
             return None
-        tree = _tree(value)
+        return self._tree_target(_tree(value), place, depth=0)
+
+    def _tree_target(self, tree: Any, place: _Place, *, depth: int) -> _Target | None:
         for call in calls(tree) if tree is not None else ():
-            found = self._call_target(call, place)
+            found = self._call_target(call, place, depth=depth)
             if found is not None:
                 return found
         return None
 
-    def _call_target(self, call: Call, place: _Place) -> _Target | None:
+    def _call_target(self, call: Call, place: _Place, *, depth: int) -> _Target | None:
         args = call.args
         low = call.name.lower()
         if low == "reference" and args and isinstance(args[0], Str):
             symbol = place.level.symbols.get(args[0].value)
             if symbol is not None:
                 return symbol
+        if low == "variables" and args and isinstance(args[0], Str) and depth < MAX_NESTING:
+            # an unknown variable's text is only its name: read what it was written as
+            written = _string(place.level.evaluator.variables.get(args[0].value.lower()))
+            inner = expression_text(written) if written is not None else None
+            if inner is not None:
+                return self._tree_target(_parsed(inner), place, depth=depth + 1)
         for i, arg in enumerate(args):
             if not isinstance(arg, Str):
                 continue
@@ -882,15 +890,20 @@ def _tree(value: Value) -> Any:
     """The expression of an unknown value, parsed again (``None`` if it is not ARM syntax)."""
     if value.known or not value.expression:
         return None
+    return _parsed(value.expression)
+
+
+def _parsed(text: str) -> Any:
     try:
-        return parse(value.expression)
+        return parse(text)
     except (ExpressionError, RecursionError):
         return None
 
 
 def _expr_target(node: Any) -> _Target:
     if isinstance(node, Str):
-        return _Target(name=node.value)
+        registry_id = _REGISTRY_ID.search(node.value)  # a whole id passed where a name goes
+        return _Target(name=registry_id.group(1) if registry_id else node.value)
     return _Target(key=render(node))
 
 

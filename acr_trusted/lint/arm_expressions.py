@@ -394,7 +394,7 @@ class Evaluator:
         result = handler(self, args, span) if handler else None
         if result is None:
             return evaluate.unknown_from(args, expression=text, span=span)
-        if not result.known and name not in ("parameters", "variables"):
+        if not result.known and not _keeps_text(name, args, result):
             return evolve(result, expression=text, span=span)
         return evolve(result, span=span)
 
@@ -539,12 +539,18 @@ class Evaluator:
         return Evaluator(self.source, body, values)
 
     def reference(self, target: Value, span: Span) -> Value | None:
-        """``reference(x)`` of a nested deployment declared in this template: its outputs."""
+        """``reference(x)``: a nested deployment's outputs, or a registry's runtime state.
+
+        A registry declared in this template by symbolic name (``reference('registry')``) has
+        unknown runtime properties; they are written as ``reference(resourceId(<registries>,
+        <name>))`` so that an enclosing template, where the inner symbol means nothing, can
+        still tell which registry a module output such as ``loginServer`` comes from.
+        """
         if self._deployments is None:
             self._deployments = _Deployments.index(self, self._resources)
         node = self._deployments.find(target)
         if node is None:
-            return None
+            return self._registry_reference(target, span)
         marker = id(node)
         if marker in self._outputs_cache:
             return self._outputs_cache[marker]
@@ -557,6 +563,14 @@ class Evaluator:
             self._evaluating.discard(f"deployment:{marker}")
         self._outputs_cache[marker] = outputs
         return outputs
+
+    def _registry_reference(self, target: Value, span: Span) -> Value | None:
+        assert self._deployments is not None  # reference() indexed them
+        name_node = self._deployments.registries.get(target.text() or "")
+        if name_node is None:
+            return None
+        name = value_text(self.node(name_node))
+        return Value.unknown(f"reference(resourceId({quote(_REGISTRIES)}, {name}))", span)
 
     def _deployment_outputs(self, node: JObject, span: Span) -> Value:
         properties = node.get("properties")
@@ -582,6 +596,7 @@ class _Deployments:
 
     by_symbol: Mapping[str, JObject]
     by_name: Mapping[str, JObject]
+    registries: Mapping[str, JNode]  # languageVersion 2.0 symbol -> the registry's name node
 
     @classmethod
     def index(cls, ev: Evaluator, resources: JNode | None) -> _Deployments:
@@ -592,15 +607,19 @@ class _Deployments:
             entries = list(resources.items())
         by_symbol: dict[str, JObject] = {}
         by_name: dict[str, JObject] = {}
+        registries: dict[str, JNode] = {}
         for symbol, node in entries:
-            if not isinstance(node, JObject) or (node.text("type") or "").lower() != _DEPLOYMENTS:
+            kind = (node.text("type") or "").lower() if isinstance(node, JObject) else ""
+            name_node = node.get("name") if isinstance(node, JObject) else None
+            if symbol is not None and kind == _REGISTRIES.lower() and name_node is not None:
+                registries[symbol] = name_node
+            if not isinstance(node, JObject) or kind != _DEPLOYMENTS:
                 continue
             if symbol is not None:
                 by_symbol[symbol] = node
-            name_node = node.get("name")
             if name_node is not None and node.get("copy") is None:
                 by_name[_name_key(ev.node(name_node))] = node
-        return cls(by_symbol, by_name)
+        return cls(by_symbol, by_name, registries)
 
     def find(self, target: Value) -> JObject | None:
         """The deployment ``target`` (a symbolic name, name or resource id) names."""
@@ -630,6 +649,7 @@ def _name_key(name: Value) -> str:
 
 
 _DEPLOYMENTS = "microsoft.resources/deployments"
+_REGISTRIES = "Microsoft.ContainerRegistry/registries"
 _DEPLOYMENT_ID = re.compile(r"/providers/microsoft\.resources/deployments/([^/]+)$", re.I)
 _ACR_SUFFIX = "environment().suffixes.acrloginserver"
 
@@ -652,6 +672,19 @@ def _members(node: JNode | None) -> dict[str, JNode]:
 
 def _items(node: JNode | None) -> tuple[JNode, ...]:
     return node.items if isinstance(node, JArray) else ()
+
+
+def _keeps_text(name: str, args: Sequence[Value], result: Value) -> bool:
+    """Does an unknown call result keep its own text rather than the call's?
+
+    ``parameters``/``variables`` show what they stand for, a decided ``if`` shows its branch
+    and ``reference`` of a registry shows the registry's resource id.
+    """
+    if name in ("parameters", "variables"):
+        return True
+    if name == "if":
+        return len(args) == 3 and evaluate.truthy(args[0]) is not None
+    return name == "reference" and result.expression.startswith("reference(")
 
 
 def _is_true(node: JNode | None) -> bool:
