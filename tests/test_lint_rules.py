@@ -1051,3 +1051,35 @@ def test_bad_fixtures_expect_their_rule(path: Path) -> None:
     """A bad fixture marks at least one finding of its own rule."""
     rules_marked = {rule for _, rule in expected(path, path.read_text(encoding="utf-8"))}
     assert rule_of(path) in rules_marked
+
+
+@pytest.mark.parametrize(
+    ("symbol", "name", "shown"),
+    [
+        ("[parameters('acrName')]", "acrprod", "acrprod"),
+        ("registry", "acrprod", "acrprod"),
+        ("registry", None, "registry"),
+        ("acr/[parameters('name')]", "acrprod", "acrprod"),
+        ("acr/[parameters('name')]", None, "acr/[parameters('name')]"),
+        (
+            "deps/[format('{0}/{1}-registry', parameters('a'), 'b')]/[parameters('crName')]",
+            None,
+            "deps/.../[parameters('crName')]",
+        ),
+        ("services/containerRegistry/registry", None, "services/.../registry"),
+    ],
+)
+def test_arm_registry_label_names_what_an_engineer_knows(
+    symbol: str, name: str | None, shown: str
+) -> None:
+    """An ARM registry is named by its evaluated name, else by a short deployment path."""
+    value = Value.of(name) if name is not None else Value.unknown("parameters('name')")
+    registry = Registry(symbol=symbol, span=Span("t.json", 1, 1, 1, 1), name=value, format="arm")
+    assert rules.label(registry) == shown
+
+
+def test_bicep_registry_label_stays_its_symbol() -> None:
+    """Bicep and Terraform symbols are what their authors wrote: they are kept."""
+    span = Span("main.bicep", 1, 1, 1, 1)
+    registry = Registry(symbol="acr", span=span, name=Value.of("acrprod"), format="bicep")
+    assert rules.label(registry) == "acr"

@@ -693,14 +693,39 @@ def check(model: FileModel, *, strict: bool = False) -> list[Finding]:
 
 
 def label(owner: Registry | Consumer) -> str:
-    """How messages name a resource: its symbol, or for an ARM name expression the known name.
+    """How messages name a resource: its symbol, or for ARM the known name or a short path.
 
     ARM has no symbols before languageVersion 2.0, so its "symbol" is the ``name`` expression,
-    e.g. ``[variables('registryName')]``; the evaluated name reads better when it is known.
+    e.g. ``[variables('registryName')]``, and a resource in a nested deployment is prefixed
+    with the deployments' symbols or names. The evaluated name reads better when it is known;
+    otherwise a deep path keeps its outermost deployment and the resource's own name.
     """
-    if owner.symbol.startswith("["):
+    arm = "[" in owner.symbol or (isinstance(owner, Registry) and owner.format == "arm")
+    path = _arm_path(owner.symbol) if arm else [owner.symbol]
+    if arm and (len(path) > 1 or path[0].startswith("[") or isinstance(owner, Registry)):
         name = owner.name if isinstance(owner, Registry) else owner.attr("name")
         text = name.text()
         if text:
             return text
+    if len(path) > 2:
+        return f"{path[0]}/.../{path[-1]}"
     return owner.symbol
+
+
+def _arm_path(symbol: str) -> list[str]:
+    """``deployment/[expr]/resource`` split at the slashes outside brackets and quotes."""
+    parts: list[str] = []
+    depth, start, quoted = 0, 0, False
+    for i, char in enumerate(symbol):
+        if char == "'":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "/" and depth == 0:
+            parts.append(symbol[start:i])
+            start = i + 1
+    return [*parts, symbol[start:]]
