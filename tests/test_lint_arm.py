@@ -295,6 +295,13 @@ class TestParameterFiles:
             assert value.span.path == registry.span.path
             assert not value.is_literal  # --fix never edits a template from its parameters
 
+    def test_environment_parameter_file_finds_its_template(self) -> None:
+        """azuredeploy.parameters.us.json is for azuredeploy.json (quickstart convention)."""
+        model = load(FIXTURES / "convention" / "azuredeploy.parameters.us.json")
+        registry = only(model)
+        assert registry.name.value == "govacr"
+        assert registry.via == "template 'convention/azuredeploy.json'"
+
     def test_metadata_template_and_tests_folder(self) -> None:
         """metadata.template and a .test/ folder's parent main.json locate the template."""
         other = only(load(FIXTURES / "convention" / "other.parameters.json"))
