@@ -243,6 +243,17 @@ def _plain(data: Any) -> Any:
             "/x/y/providers/Microsoft.Authorization/locks/l",
         ),
         ("tenantResourceId('Microsoft.Foo/bars', 'b')", "/providers/Microsoft.Foo/bars/b"),
+        ("take(format('cr{0}', 'workload'), 5)", "crwor"),
+        ("take(parameters('regions'), 1)", ["westeurope"]),
+        ("skip('acr-prod', 4)", "prod"),
+        ("skip(parameters('regions'), 5)", []),
+        ("greater(length(parameters('regions')), 0)", True),
+        ("greaterOrEquals(1, 2)", False),
+        ("less('a', 'b')", True),
+        ("lessOrEquals(2, 2)", True),
+        ("startsWith('Premium', 'prem')", True),  # case-insensitive, as in ARM
+        ("endsWith('acr.azurecr.io', '.AZURECR.IO')", True),
+        ("trim('  Disabled ')", "Disabled"),
     ],
 )
 def test_functions(expression: str, expected: Any) -> None:
@@ -271,6 +282,15 @@ def test_unknowns_keep_canonical_text(expression: str, text: str | None) -> None
     assert not value.known
     if text is not None:
         assert value.expression == text
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["take('abc', true())", "greater(1, 'a')", "startsWith(1, 'a')", "take('abc')", "trim(1)"],
+)
+def test_plain_functions_outside_their_types_are_unknown(expression: str) -> None:
+    """A type or argument count a function does not take leaves the call unknown."""
+    assert not run(expression).known
 
 
 def test_decided_ternary_keeps_the_branch_text() -> None:

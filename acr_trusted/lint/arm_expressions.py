@@ -963,6 +963,61 @@ def _split(ev: Evaluator, args: list[Value], span: Span) -> Value | None:
     return evaluate.computed(text.split(delimiter), args, expression="", span=span)
 
 
+def _plain(operation: Callable[..., Any], arity: int) -> Function:
+    """A pure function of known plain arguments (``take``, ``greater``, ``startsWith`` ...).
+
+    Unknown arguments, a wrong count or a type the function does not take leave the call
+    unknown; booleans are never numbers here, as in ARM.
+    """
+
+    def apply(ev: Evaluator, args: list[Value], span: Span) -> Value | None:
+        if len(args) != arity or not all(a.known for a in args):
+            return None
+        data = [evaluate.plain(a) for a in args]
+        if any(isinstance(d, bool) for d in data):
+            return None
+        try:
+            result = operation(*data)
+        except (TypeError, ValueError, AttributeError):
+            return None
+        return evaluate.computed(result, args, expression="", span=span)
+
+    return apply
+
+
+def _sequence_slice(keep_start: bool) -> Callable[[Any, Any], Any]:
+    """``take`` (``keep_start``) and ``skip`` of a string or array."""
+
+    def cut(items: Any, count: Any) -> Any:
+        if not isinstance(items, (str, list)) or not isinstance(count, int):
+            raise TypeError(count)
+        count = max(count, 0)
+        return items[:count] if keep_start else items[count:]
+
+    return cut
+
+
+def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def apply(left: Any, right: Any) -> bool:
+        if not (isinstance(left, type(right)) and isinstance(left, (int, float, str))):
+            raise TypeError(left)
+        return compare(left, right)
+
+    return apply
+
+
+def _affix(at_start: bool) -> Callable[[Any, Any], bool]:
+    """``startsWith`` / ``endsWith``: case-insensitive, as ARM compares them."""
+
+    def apply(text: Any, part: Any) -> bool:
+        if not (isinstance(text, str) and isinstance(part, str)):
+            raise TypeError(text)
+        low, affix = text.lower(), part.lower()
+        return low.startswith(affix) if at_start else low.endswith(affix)
+
+    return apply
+
+
 _FUNCTIONS: dict[str, Function] = {
     "parameters": _parameters,
     "variables": _variables,
@@ -999,4 +1054,13 @@ _FUNCTIONS: dict[str, Function] = {
     "split": _split,
     "reference": _reference,
     "replace": _replace,
+    "take": _plain(_sequence_slice(keep_start=True), 2),
+    "skip": _plain(_sequence_slice(keep_start=False), 2),
+    "greater": _plain(_ordered(lambda a, b: a > b), 2),
+    "greaterorequals": _plain(_ordered(lambda a, b: a >= b), 2),
+    "less": _plain(_ordered(lambda a, b: a < b), 2),
+    "lessorequals": _plain(_ordered(lambda a, b: a <= b), 2),
+    "startswith": _plain(_affix(at_start=True), 2),
+    "endswith": _plain(_affix(at_start=False), 2),
+    "trim": _plain(str.strip, 1),
 }
