@@ -302,6 +302,15 @@ class TestParameterFiles:
         assert registry.name.value == "govacr"
         assert registry.via == "template 'convention/azuredeploy.json'"
 
+    def test_consumer_configured_by_a_parameter_file_is_reported_at_its_entry(self) -> None:
+        """A role assignment made from a parameter file's array is shown at that entry."""
+        model = load(FIXTURES / "role_parameters" / "main.parameters.json")
+        (assignment,) = model.consumers
+        assert assignment.link.symbol == only(model).symbol
+        assert assignment.span.path == "role_parameters/main.parameters.json"
+        assert (assignment.span.line, assignment.span.column) == (7, 5)  # "roleAssignments":
+        assert assignment.attr("role").value == "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+
     def test_metadata_template_and_tests_folder(self) -> None:
         """metadata.template and a .test/ folder's parent main.json locate the template."""
         other = only(load(FIXTURES / "convention" / "other.parameters.json"))

@@ -20,7 +20,7 @@ findings are reported at the parameter file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +247,7 @@ def _parameter_file(path: Path, text: str, root: JObject, ctx: LoadContext) -> F
             display,
             FORMAT,
             tuple(_moved_registry(r, display, entries, start, via) for r in registries),
-            tuple(_moved_consumer(c, display, start) for c in consumers),
+            tuple(_moved_consumer(c, display, start, entries) for c in consumers),
             text=text,
         )
     return FileModel(display, FORMAT, text=text)
@@ -284,11 +284,7 @@ def _moved_registry(
     registry: Registry, path: str, entries: Mapping[str, Span], start: Span, via: str
 ) -> Registry:
     """The template's registry as seen from the parameter file that configures it."""
-    used = set().union(*(v.depends_on for v in registry.properties.values()))
-    used |= registry.name.depends_on
-    here = next(
-        (span for name, span in entries.items() if name in {u.lower() for u in used}), start
-    )
+    here = _entry_for((registry.name, *registry.properties.values()), entries, start)
     return evolve(
         registry,
         span=here,
@@ -300,12 +296,22 @@ def _moved_registry(
     )
 
 
-def _moved_consumer(consumer: Consumer, path: str, start: Span) -> Consumer:
+def _moved_consumer(
+    consumer: Consumer, path: str, start: Span, entries: Mapping[str, Span] | None = None
+) -> Consumer:
+    """The template's consumer as seen from the file that configures or calls it."""
+    here = _entry_for(consumer.attributes.values(), entries or {}, start)
     return evolve(
         consumer,
-        span=start,
-        attributes={k: _moved(v, path, start) for k, v in consumer.attributes.items()},
+        span=here,
+        attributes={k: _moved(v, path, here) for k, v in consumer.attributes.items()},
     )
+
+
+def _entry_for(values: Iterable[Value], entries: Mapping[str, Span], start: Span) -> Span:
+    """The first parameter-file entry (in file order) that ``values`` depend on."""
+    used = {name.lower() for value in values for name in value.depends_on}
+    return next((span for name, span in entries.items() if name in used), start)
 
 
 def _moved(value: Value, path: str, here: Span) -> Value:
@@ -1008,7 +1014,10 @@ def _role(w: _Walker, node: JObject, place: _Place) -> Value:
     for text in texts:
         match = _ROLE_GUID.search(text or "")
         if match:
-            return Value.of(match.group(1).lower(), definition.span, origin=definition.origin)
+            guid = match.group(1).lower()
+            return Value.of(
+                guid, definition.span, origin=definition.origin, depends_on=definition.depends_on
+            )
     return definition
 
 
