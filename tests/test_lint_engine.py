@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from acr_trusted.lint import engine
+from acr_trusted.lint import engine, processes
 from acr_trusted.lint.config import LintConfig
 from acr_trusted.lint.engine import lint
 from acr_trusted.lint.findings import Finding, Severity
@@ -290,101 +290,59 @@ def _bad_examples() -> list[Path]:
     return [EXAMPLES / "bicep/bad.bicep", EXAMPLES / "arm/bad.json", EXAMPLES / "terraform/bad"]
 
 
-def _names(share: list[tuple[str, Path]]) -> list[str]:
-    return sorted(path.name for _, path in share)
-
-
-def test_files_to_parse_are_shared_by_format_between_processes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(engine, "_cores", lambda: 2)
-    found, _ = engine.discover(_bad_examples())
-    shares = engine._shares(found, engine.TextCache())
-    assert len(shares) == 2
-    assert sorted(name for share in shares for name in _names(share)) == _names(list(found.items()))
-    # the two parsers that take longest to load are loaded in different processes
-    assert not any({"bad.bicep", "main.tf"} <= set(_names(share)) for share in shares)
-
-
-def test_files_with_nothing_to_parse_stay_in_this_process(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(engine, "_cores", lambda: 2)
-    (tmp_path / "storage.bicep").write_text("param location string\n", encoding="utf-8")
-    (tmp_path / "broken.json").write_bytes(b"\xff\xfe")
-    found, _ = engine.discover([*_bad_examples(), tmp_path])
-    here, *children = engine._shares(found, engine.TextCache())
-    assert {"broken.json", "storage.bicep"} <= set(_names(here))
-    assert children
-    assert not any({"broken.json", "storage.bicep"} & set(_names(share)) for share in children)
-
-
-def test_a_parameter_file_shares_a_process_with_its_template(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """A parameter file is linted by evaluating its template: the Bicep one, here."""
-    monkeypatch.setattr(engine, "_cores", lambda: 2)
-    module = tmp_path / "registries"
-    (module / ".test").mkdir(parents=True)
-    bicep = (EXAMPLES / "bicep/bad.bicep").read_text(encoding="utf-8")
-    (module / "deploy.bicep").write_text(bicep + "\n" * 40_000, encoding="utf-8")
-    (module / ".test/parameters.json").write_text(
-        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
-        'deploymentParameters.json#", "contentVersion": "1.0.0.0",'
-        ' "parameters": {"acrName": {"value": "acr1"}}}',
-        encoding="utf-8",
-    )
-    found, _ = engine.discover([tmp_path, EXAMPLES / "terraform/bad"])
-    shares = engine._shares(found, engine.TextCache())
-    assert [_names(share) for share in shares] == [["deploy.bicep", "parameters.json"], ["main.tf"]]
-
-
-def test_one_core_or_little_work_stays_in_one_process(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    found, _ = engine.discover(_bad_examples())
-    monkeypatch.setattr(engine, "_cores", lambda: 1)
-    assert engine._shares(found, engine.TextCache()) == [list(found.items())]
-    monkeypatch.setattr(engine, "_cores", lambda: 2)
-    one_file, _ = engine.discover([EXAMPLES / "bicep/bad.bicep"])
-    assert engine._shares(one_file, engine.TextCache()) == [list(one_file.items())]
-
-
-def test_findings_are_the_same_with_and_without_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "_cores", lambda: 2)
+def test_findings_are_the_same_with_and_without_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(processes, "cores", lambda: 2)
     forked = lint(_bad_examples(), config=LintConfig())
-    monkeypatch.setattr(engine, "_forked", lambda work: None)
+    monkeypatch.setattr(processes, "fork", lambda work: None)
     alone = lint(_bad_examples(), config=LintConfig())
     assert forked.findings == alone.findings
     assert any(f.span.path.endswith("main.tf") for f in forked.findings)
 
 
 def test_a_failed_child_leaves_its_files_to_the_parent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "_cores", lambda: 2)
-    monkeypatch.setattr(engine, "_forked", lambda work: lambda: None)
+    monkeypatch.setattr(processes, "cores", lambda: 2)
+    monkeypatch.setattr(processes, "fork", lambda work: lambda: None)
     result = lint(_bad_examples(), config=LintConfig())
     assert any(f.span.path.endswith("main.tf") for f in result.findings)
 
 
-def test_a_forked_child_returns_its_findings_or_nothing_when_it_fails(
+def test_children_started_by_the_caller_are_collected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line forks before importing the linter and hands the children over."""
+    monkeypatch.setattr(processes, "cores", lambda: 2)
+    found, missing = engine.discover(_bad_examples())
+    read_text = engine.TextCache()
+    here, *others = processes.plan(found, read_text)
+    assert others
+    config = LintConfig()
+    started = processes.Started(
+        found,
+        missing,
+        here,
+        [
+            (share, lambda share=share: engine.lint_share(found, share, config, read_text))
+            for share in others
+        ],
+    )
+    result = lint(_bad_examples(), config=config, read_text=read_text, started=started)
+    assert result.findings == lint(_bad_examples(), config=config).findings
+
+
+def test_doubles_are_not_mixed_with_children_that_lint_for_real(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # as in the single-threaded command line, whatever threads earlier tests left behind
-    monkeypatch.setattr(engine.threading, "active_count", lambda: 1)
-    finding = Finding("ACRT001", Severity.ERROR, Span.point("main.tf", 3, 1), "m", "acr")
-    wait = engine._forked(lambda: [finding])
-    assert wait is not None
-    assert wait() == [finding]
-
-    def broken() -> list[Finding]:
-        raise RuntimeError("boom")
-
-    failing = engine._forked(broken)
-    assert failing is not None
-    assert failing() is None
-
-
-def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A library caller with threads (a server, a pool) gets the serial path."""
-    monkeypatch.setattr(engine.threading, "active_count", lambda: 2)
-    assert engine._forked(list) is None
+    monkeypatch.setattr(processes, "cores", lambda: 2)
+    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
+    found, missing = engine.discover(_bad_examples())
+    read_text = engine.TextCache()
+    started = processes.start(found, missing, read_text, lambda share: ["from a child"])
+    assert started.children
+    result = lint(
+        _bad_examples(),
+        config=LintConfig(),
+        loaders=fakes(),
+        check=marker_check,
+        read_text=read_text,
+        started=started,
+    )
+    assert result.files_scanned == len(found)
+    assert all(isinstance(f, Finding) for f in result.findings)

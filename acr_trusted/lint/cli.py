@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ from acr_trusted.lint.scan import (
 
 if TYPE_CHECKING:
     from acr_trusted.lint.config import LintConfig
+    from acr_trusted.lint.findings import Finding
+    from acr_trusted.lint.processes import Share
 
 PROG = "acr-trusted-lint"
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -116,18 +119,29 @@ def _exit_code(result: LintResult, config: LintConfig, *, changed: bool) -> int:
     return EXIT_OK
 
 
-def _nothing_to_lint(args: argparse.Namespace, read_text: TextCache) -> LintResult | None:
-    """The clean result of a run with nothing to parse, found without importing the linter.
+def _nothing_to_lint(
+    args: argparse.Namespace,
+    found: Mapping[str, Path],
+    missing: Sequence[str],
+    read_text: TextCache,
+) -> bool:
+    """Whether the run is clean without importing the linter.
 
-    Taken only when every path exists, no configuration or parameter file could change the
+    True only when every path exists, no configuration or parameter file could change the
     outcome, and no file passes the pre-filter: then there is nothing to report.
     """
-    if args.config or args.param_file or config_file_near(args.paths[0]) is not None:
-        return None
-    found, missing = discover(args.paths)
-    if missing or not nothing_to_parse(found, read_text):
-        return None
-    return LintResult(len(found), (), found)
+    if missing or args.config or args.param_file or config_file_near(args.paths[0]) is not None:
+        return False
+    return nothing_to_parse(found, read_text)
+
+
+def _lint_share(
+    args: argparse.Namespace, found: Mapping[str, Path], read_text: TextCache, share: Share
+) -> list[Finding]:
+    """A forked child's work: the linter imported and configured there, as in the parent."""
+    from acr_trusted.lint.engine import lint_share
+
+    return lint_share(found, share, _config(args), read_text)
 
 
 def _report(result: LintResult, fmt: str) -> None:
@@ -138,10 +152,14 @@ def _report(result: LintResult, fmt: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     read_text = TextCache()
-    clean = _nothing_to_lint(args, read_text)
-    if clean is not None:
-        _report(clean, args.format)
+    found, missing = discover(args.paths)
+    if _nothing_to_lint(args, found, missing, read_text):
+        _report(LintResult(len(found), (), found), args.format)
         return EXIT_OK
+    # the children fork before the linter is imported, so that they import it in parallel
+    from acr_trusted.lint.processes import start
+
+    started = start(found, missing, read_text, partial(_lint_share, args, found, read_text))
     from acr_trusted.lint.config import ConfigError
     from acr_trusted.lint.engine import lint
 
@@ -149,8 +167,11 @@ def run(args: argparse.Namespace) -> int:
         config = _config(args)
     except ConfigError as exc:
         _error(str(exc))
+        for _, wait in started.children:  # they meet the same error; reap them
+            if wait is not None:
+                wait()
         return EXIT_USAGE
-    result = lint(args.paths, config=config, read_text=read_text)
+    result = lint(args.paths, config=config, read_text=read_text, started=started)
     for path in result.missing:
         _error(f"{path}: no such file or directory")
     changed = False

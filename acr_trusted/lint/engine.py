@@ -7,26 +7,24 @@ Terraform never imports the Bicep parser. A loader or rule that fails unexpected
 its own file an ACRT000 finding.
 
 On a machine with two or more cores, a run with enough to parse is shared between forked
-processes (see :mod:`acr_trusted.lint.workload` for how the files are split): each process
-loads only the parsers its share needs, and the shares cost about the same.
+processes (see :mod:`acr_trusted.lint.processes`): each process loads only the parsers its
+share needs, and the shares cost about the same.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import pickle
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from attrs import evolve
 
 from acr_trusted.lint.config import LintConfig, parse_suppressions, suppress
 from acr_trusted.lint.findings import RULES, Finding
 from acr_trusted.lint.model import FileModel, LoadContext, Span
+from acr_trusted.lint.processes import Share, Started, alone, start
 from acr_trusted.lint.scan import (
     BOM,
     RELEVANT,
@@ -34,11 +32,7 @@ from acr_trusted.lint.scan import (
     TextCache,
     discover,
     format_of,
-    parameter_file_templates,
 )
-
-if TYPE_CHECKING:
-    from acr_trusted.lint.workload import Job
 
 __all__ = ["LintResult", "lint"]
 
@@ -48,8 +42,6 @@ class Loader(Protocol):
 
 
 CheckFn = Callable[..., list[Finding]]
-MAX_PROCESSES = 4
-"""Shares beyond this many cost more in forking and loading parsers than they save."""
 LOADER_MODULES: dict[str, str] = {
     "arm": "acr_trusted.lint.arm",
     "bicep": "acr_trusted.lint.bicep",
@@ -135,156 +127,86 @@ def lint(
     loaders: Mapping[str, Loader] | None = None,
     check: CheckFn | None = None,
     read_text: TextCache | None = None,
+    started: Started | None = None,
 ) -> LintResult:
     """Lint files and directories; findings only for the files given or found under them.
 
     ``loaders`` (format -> object with ``load``) and ``check`` replace the real loaders and
     ``acr_trusted.lint.rules.check``, for tests; formats not in ``loaders`` use the real module.
-    ``read_text`` is a cache the caller already filled (the command line's pre-filter pass).
+    ``read_text`` is a cache the caller already filled (the command line's pre-filter pass),
+    and ``started`` the children it already forked (:func:`acr_trusted.lint.processes.start`)
+    for the files of ``paths``.
     """
-    found, missing = discover(paths)
     read_text = read_text or TextCache()
-    ctx = LoadContext(
-        read_text=read_text,
-        display_path=_display_path_for(found, Path.cwd()),
-        param_files=config.param_files,
-    )
-    modules = _Loaders(loaders)
-    run_rules = check or _default_check
-
-    def lint_files(files: Sequence[tuple[str, Path]]) -> list[Finding]:
-        out: list[Finding] = []
-        for display, file in files:
-            out.extend(_lint_file(display, file, read_text, ctx, modules, run_rules, config))
-        return out
-
     # doubles for loaders or rules may record what they see: keep such runs in one process
-    shares = _shares(found, read_text) if loaders is None and check is None else []
-    here = shares[0] if shares else list(found.items())
-    waiting = [(_forked(partial(lint_files, share)), share) for share in shares[1:]]
-    findings = lint_files(here)
-    for wait, share in waiting:
+    doubles = loaders is not None or check is not None
+    if started is None:
+        found, missing = discover(paths)
+        linter = _Linter(found, config, read_text, loaders, check)
+        started = alone(found, missing) if doubles else start(found, missing, read_text, linter)
+    else:
+        linter = _Linter(started.found, config, read_text, loaders, check)
+        if doubles:  # the children lint with the real loaders: reap them, lint everything here
+            for _, wait in started.children:
+                if wait is not None:
+                    wait()
+            started = alone(started.found, started.missing)
+    findings = linter(started.here)
+    for share, wait in started.children:
         from_child = wait() if wait is not None else None
-        findings.extend(from_child if from_child is not None else lint_files(share))
+        findings.extend(from_child if from_child is not None else linter(share))
     ordered = sorted(
         set(findings),
         key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.resource, f.message),
     )
-    return LintResult(len(found), tuple(ordered), dict(found), tuple(missing))
+    return LintResult(
+        len(started.found), tuple(ordered), dict(started.found), tuple(started.missing)
+    )
 
 
-def _shares(found: Mapping[str, Path], read_text: TextCache) -> list[list[tuple[str, Path]]]:
-    """The files in shares, one per process; the first share is this process's.
-
-    Files with nothing to parse (and those that cannot be read, which :func:`_lint_file`
-    reports) stay here. One share when there is one core or not enough work for two.
-    """
-    from acr_trusted.lint.workload import split
-
-    here: list[tuple[str, Path]] = []
-    jobs: list[Job] = []
-    for display, file in found.items():
-        try:
-            text = read_text(file)
-        except (OSError, UnicodeDecodeError):
-            here.append((display, file))
-            continue
-        fmt = format_of(file, text)
-        if fmt is None or RELEVANT.search(text) is None:
-            here.append((display, file))
-        else:
-            jobs.append(_job(display, file, fmt, text))
-    parts = split(jobs, min(_cores(), MAX_PROCESSES))
-    if len(parts) < 2:
-        return [list(found.items())]
-    # what every share needs is loaded once, before the children are forked
-    importlib.import_module("acr_trusted.lint.rules")
-    first, *others = ([(job.display, job.path) for job in part] for part in parts)
-    return [here + first, *others]
+def lint_share(
+    found: Mapping[str, Path], share: Share, config: LintConfig, read_text: TextCache
+) -> list[Finding]:
+    """The findings of the files ``share`` of a run over ``found``, in a forked child."""
+    return _Linter(found, config, read_text)(share)
 
 
-def _job(display: str, file: Path, fmt: str, text: str) -> Job:
-    """What linting ``file`` reads: itself, and the templates it evaluates.
+class _Linter:
+    """Lints files of a run: what every file shares (paths as shown, loaders, rules)."""
 
-    An ARM parameter file is its template evaluated, in the template's format; a Bicep file
-    evaluates each local module it calls; a ``.bicepparam`` file the template it is for.
-    """
-    from acr_trusted.lint.workload import Job, bicep_references
+    def __init__(
+        self,
+        found: Mapping[str, Path],
+        config: LintConfig,
+        read_text: TextCache,
+        loaders: Mapping[str, Loader] | None = None,
+        check: CheckFn | None = None,
+    ) -> None:
+        self.config = config
+        self.read_text = read_text
+        self.ctx = LoadContext(
+            read_text=read_text,
+            display_path=_display_path_for(found, Path.cwd()),
+            param_files=config.param_files,
+        )
+        self.modules = _Loaders(loaders)
+        self.run_rules = check or _default_check
 
-    itself = ((file, len(text)),)
-    if fmt == "arm" and "deploymentParameters" in text:
-        for template in parameter_file_templates(file):
-            found = _size(template)
-            if template.suffix.lower() in (".bicep", ".json") and found is not None:
-                fmt = "bicep" if template.suffix.lower() == ".bicep" else "arm"
-                return Job(display, file, fmt, (*itself, (template, found)), template)
-    elif fmt == "bicep":
-        modules, using = bicep_references(text)
-        read = [_read(file.parent / module) for module in modules]
-        if using is not None:
-            template, size = _read(file.parent / using)
-            return Job(display, file, fmt, (*itself, (template, size), *read), template)
-        return Job(display, file, fmt, (*itself, *read))
-    return Job(display, file, fmt, itself)
-
-
-def _read(path: Path) -> tuple[Path, int]:
-    """``path`` (with ``..`` folded, so that two routes to it are one file) and its size."""
-    path = Path(os.path.normpath(path))
-    return path, _size(path) or 0
-
-
-def _size(path: Path) -> int | None:
-    """The size of the file at ``path``; ``None`` when there is no such file."""
-    try:
-        return os.stat(path).st_size if os.path.isfile(path) else None
-    except (OSError, ValueError):
-        return None
-
-
-def _cores() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-
-
-def _forked(work: Callable[[], list[Finding]]) -> Callable[[], list[Finding] | None] | None:
-    """Run ``work`` in a forked child; the function returned waits for its findings.
-
-    ``None`` where processes cannot fork or other threads run; the waiting function gives
-    ``None`` if the child failed, and the caller does the work itself. The findings come back
-    pickled through a pipe only this process and its child hold.
-    """
-    fork = getattr(os, "fork", None)
-    # Forking a process that runs other threads can copy a lock another thread holds (and
-    # Python 3.12 warns about it): only the single-threaded command line forks.
-    if fork is None or threading.active_count() > 1:
-        return None
-    try:
-        read_end, write_end = os.pipe()
-        pid = fork()
-    except OSError:
-        return None
-    if pid == 0:  # the child: never returns into the caller's code
-        status = 1
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(pickle.dumps(work()))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-
-    def wait() -> list[Finding] | None:
-        with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if status != 0 or not data:
-            return None
-        findings: list[Finding] = pickle.loads(data)
-        return findings
-
-    return wait
+    def __call__(self, files: Sequence[tuple[str, Path]]) -> list[Finding]:
+        out: list[Finding] = []
+        for display, file in files:
+            out.extend(
+                _lint_file(
+                    display,
+                    file,
+                    self.read_text,
+                    self.ctx,
+                    self.modules,
+                    self.run_rules,
+                    self.config,
+                )
+            )
+        return out
 
 
 def _lint_file(
