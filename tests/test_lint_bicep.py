@@ -415,15 +415,19 @@ def test_param_files_that_extend_each_other_do_not_loop(tmp_path: Path) -> None:
     assert load(tmp_path / "a.bicepparam", tmp_path).errors == ()
 
 
-def test_template_takes_values_from_given_param_files() -> None:
+def test_given_param_files_replace_the_conventional_one() -> None:
+    """--param-file values are used instead of main.bicepparam beside main.bicep, as a
+    deployment uses the parameter file it is given."""
     params = FIXTURES / "params"
     model = load(
         params / "main.bicep",
         param_files=(params / "other.bicepparam", params / "dev.parameters.json"),
     )
     acr = registry(model, "acr")
-    assert value(acr, BYPASS) == "None"  # main.bicepparam beside it is applied last
+    assert value(acr, BYPASS) == "AzureServices"  # other.bicepparam, not main.bicepparam
     assert value(acr, ACCESS) == "Disabled"  # from the ARM parameter JSON
+    alone = registry(load(params / "main.bicep", param_files=(params / "other.bicepparam",)), "acr")
+    assert alone.get(ACCESS).origin.kind is OriginKind.PARAMETER_DEFAULT  # not main.bicepparam
 
 
 def test_evaluate_template_for_other_loaders() -> None:

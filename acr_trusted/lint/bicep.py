@@ -699,26 +699,39 @@ def _assignments(template: Template, evaluator: Evaluator, *, literal: bool) -> 
 
 
 def _param_values(path: Path, ctx: LoadContext, loader: _Loader) -> dict[str, Value]:
-    """Values for a linted template from parameter files that point at it."""
-    values: dict[str, Value] = {}
-    candidates = list(ctx.param_files)
-    beside = path.with_name("main.bicepparam")
-    if path.name.lower() == "main.bicep" and beside not in candidates:
-        candidates.append(beside)
+    """Values for a linted template from the parameter files given (--param-file) that are
+    for it, a later one winning; or else from a ``main.bicepparam`` beside ``main.bicep``.
+
+    Files given explicitly replace the conventional one, as a deployment takes the parameter
+    file it is given: a value only the conventional file sets is not used.
+    """
     target = _resolve(path)
-    for candidate in candidates:
-        suffix = candidate.suffix.lower()
-        if suffix == ".bicepparam":
-            params = loader.read(candidate)
-            if params is None or params.using is None:
-                continue
-            if _resolve(_beside(candidate, params.using[0])) != target:
-                continue
-            holder = Evaluator(params, {}, host=lambda kind, arg: None)
-            values.update(loader.param_values(candidate, params, holder, literal=False))
-        elif suffix == ".json":
-            values.update(_json_parameters(candidate, ctx, loader, path))
-    return values
+    conventional = [path.with_name("main.bicepparam")] if path.name.lower() == "main.bicep" else []
+    for candidates in (ctx.param_files, conventional):
+        values: dict[str, Value] = {}
+        for candidate in candidates:
+            values.update(_file_values(candidate, path, target, ctx, loader))
+        if values:
+            return values
+    return {}
+
+
+def _file_values(
+    candidate: Path, path: Path, target: Path, ctx: LoadContext, loader: _Loader
+) -> dict[str, Value]:
+    """The values of the parameter file ``candidate`` when it is for the template ``path``."""
+    suffix = candidate.suffix.lower()
+    if suffix == ".bicepparam":
+        params = loader.read(candidate)
+        if params is None or params.using is None:
+            return {}
+        if _resolve(_beside(candidate, params.using[0])) != target:
+            return {}
+        holder = Evaluator(params, {}, host=lambda kind, arg: None)
+        return loader.param_values(candidate, params, holder, literal=False)
+    if suffix == ".json":
+        return _json_parameters(candidate, ctx, loader, path)
+    return {}
 
 
 def _json_parameters(
