@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from attrs import evolve
 
 from acr_trusted.lint.model import (
     ABSENT,
@@ -17,8 +18,10 @@ from acr_trusted.lint.model import (
     RegistryProperty,
     Span,
     Value,
+    api_version_key,
     consumers_of,
     effective_properties,
+    ignored_properties,
     link_matches,
     posture_of,
 )
@@ -314,3 +317,43 @@ class TestIdentityUseFromRegistryCredential:
     def test_both_kinds_on_the_group_stay_unknown(self) -> None:
         result = self.read(identity=Value.unknown("param.id"), group="SystemAssigned, UserAssigned")
         assert not result.known
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        ("2019-05-01", "2019-12-01-preview"),
+        ("2019-12-01-preview", "2021-09-01"),
+        ("2025-03-01-preview", "2025-03-01"),
+        ("2025-04-01", "2025-05-01-preview"),
+        ("2025-11-01", "2026-03-01-preview"),
+    ],
+)
+def test_api_version_ordering(older: str, newer: str) -> None:
+    """Versions order by date, a preview before the stable release of the same date."""
+    old_key, new_key = api_version_key(older), api_version_key(newer)
+    assert old_key is not None
+    assert new_key is not None
+    assert old_key < new_key
+
+
+def test_same_api_version_is_equal_and_garbage_is_none() -> None:
+    """Equal versions compare equal; a malformed version has no key."""
+    assert api_version_key("2019-12-01-preview") == api_version_key("2019-12-01-preview")
+    assert api_version_key("latest") is None
+
+
+def test_properties_an_old_api_version_lacks_are_ignored() -> None:
+    """ARM drops them, so the effective properties do not have them (ACRT006 reports them)."""
+    old = evolve(
+        registry(
+            ROLE_ASSIGNMENT_MODE=Value.of("AbacRepositoryPermissions"),
+            PUBLIC_NETWORK_ACCESS=Value.of("Disabled"),
+        ),
+        api_version="2025-04-01",
+    )
+    assert ignored_properties(old) == (RegistryProperty.ROLE_ASSIGNMENT_MODE,)
+    assert RegistryProperty.ROLE_ASSIGNMENT_MODE not in effective_properties(old)
+    assert RegistryProperty.PUBLIC_NETWORK_ACCESS in effective_properties(old)
+    assert ignored_properties(evolve(old, api_version="2025-11-01")) == ()
+    assert ignored_properties(evolve(old, api_version=None)) == ()

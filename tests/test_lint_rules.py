@@ -617,30 +617,6 @@ class TestUnsafeBypassDefault:
 
 class TestApiVersion:
     @pytest.mark.parametrize(
-        ("older", "newer"),
-        [
-            ("2019-05-01", "2019-12-01-preview"),
-            ("2019-12-01-preview", "2021-09-01"),
-            ("2025-03-01-preview", "2025-03-01"),
-            ("2025-04-01", "2025-05-01-preview"),
-            ("2025-11-01", "2026-03-01-preview"),
-        ],
-    )
-    def test_ordering(self, older: str, newer: str) -> None:
-        """Versions order by date, a preview before the stable release of the same date."""
-        old_key, new_key = rules.api_version_key(older), rules.api_version_key(newer)
-        assert old_key is not None
-        assert new_key is not None
-        assert old_key < new_key
-
-    def test_same_version_is_equal_and_garbage_is_none(self) -> None:
-        """Equal versions compare equal; a malformed version has no key."""
-        assert rules.api_version_key("2019-12-01-preview") == rules.api_version_key(
-            "2019-12-01-preview"
-        )
-        assert rules.api_version_key("latest") is None
-
-    @pytest.mark.parametrize(
         ("prop", "value", "api", "reported"),
         [
             pytest.param(P.PUBLIC_NETWORK_ACCESS, "Disabled", "2019-05-01", True, id="pna-old"),
@@ -707,6 +683,19 @@ class TestApiVersion:
         """An expression is still sent to ARM, so an old version is reported."""
         reg = registry({P.BYPASS_OPTIONS: unknown("bypass", 6)}, api="2019-05-01")
         assert "ACRT006" in ids(rules.check(model(reg)))
+
+    def test_an_ignored_property_decides_nothing_else(self) -> None:
+        """What ARM ignores is reported once, as ACRT006: the other rules see the registry
+        as ARM creates it (ABAC mode and a bypass of None dropped)."""
+        reg = registry(
+            {**ABAC, P.PUBLIC_NETWORK_ACCESS: lit("Disabled", 7), P.BYPASS_OPTIONS: lit("None", 8)},
+            api="2019-05-01",
+        )
+        found = rules.check(model(reg, consumers=[assignment(lit("AcrPull", 30))]))
+        assert sorted(ids(found)) == ["ACRT006", "ACRT006", "ACRT006"]
+        current = evolve(reg, api_version=rules.LATEST_STABLE_API)
+        found = rules.check(model(current, consumers=[assignment(lit("AcrPull", 30))]))
+        assert sorted(ids(found)) == ["ACRT001", "ACRT007"]
 
 
 ABAC = {P.ROLE_ASSIGNMENT_MODE: lit("AbacRepositoryPermissions", 6)}

@@ -407,10 +407,50 @@ def consumers_of(model: FileModel, registry: Registry) -> tuple[Consumer, ...]:
     return tuple(c for c in model.consumers if link_matches(c.link, registry))
 
 
+INTRODUCED: Mapping[RegistryProperty, tuple[str, frozenset[str]]] = {
+    RegistryProperty.PUBLIC_NETWORK_ACCESS: ("2019-12-01-preview", frozenset()),
+    RegistryProperty.BYPASS_OPTIONS: ("2019-12-01-preview", frozenset()),
+    RegistryProperty.TASKS_BYPASS: ("2025-05-01-preview", frozenset()),
+    RegistryProperty.ROLE_ASSIGNMENT_MODE: ("2025-03-01-preview", frozenset({"2025-04-01"})),
+}
+"""The first API version with a property, and later versions that lack it (domain-facts
+section 3); under an older version ARM ignores the property."""
+_API_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(-[A-Za-z0-9.]+)?$")
+
+
+def api_version_key(version: str) -> tuple[str, int] | None:
+    """Order ARM API versions: by date, then a preview before the stable release of that date."""
+    match = _API_VERSION.match(version.strip())
+    if match is None:
+        return None
+    year, month, day, suffix = match.groups()
+    return (f"{year}-{month}-{day}", 0 if suffix else 1)
+
+
+def ignored_properties(registry: Registry) -> tuple[RegistryProperty, ...]:
+    """The declared properties the registry's API version predates, which ARM ignores."""
+    api = registry.api_version
+    current = api_version_key(api) if api else None
+    if api is None or current is None:
+        return ()
+    ignored = []
+    for prop, (since, lacking) in INTRODUCED.items():
+        value = registry.properties.get(prop)
+        if value is None or value.origin.kind is OriginKind.ABSENT:
+            continue
+        if value.known and value.value is None:
+            continue  # null is not sent
+        first = api_version_key(since)
+        if first is not None and (current < first or api.lower() in lacking):
+            ignored.append(prop)
+    return tuple(ignored)
+
+
 def effective_properties(
     registry: Registry, consumers: Iterable[Consumer] = ()
 ) -> dict[RegistryProperty, Value]:
-    """The registry's declared properties with its linked patches' values on top.
+    """The registry's declared properties that its API version has (:func:`ignored_properties`
+    are dropped, as ARM drops them), with its linked patches' values on top.
 
     Patches (azapi_update_resource, deployment scripts) run after the registry is created, so
     what they set wins; rules read values from here so a message can name the patch's span.
@@ -418,6 +458,8 @@ def effective_properties(
     makes the property undetermined: the rules must not decide from the declared value.
     """
     props: dict[RegistryProperty, Value] = dict(registry.properties)
+    for prop in ignored_properties(registry):
+        del props[prop]
     for consumer in consumers:
         if consumer.kind is not ConsumerKind.REGISTRY_PATCH:
             continue

@@ -13,7 +13,6 @@ applies suppressions afterwards (comments, and ARM ``metadata`` matched through
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Union
 
@@ -30,6 +29,7 @@ from acr_trusted.catalog import (
 from acr_trusted.lint.evaluate import plain, truthy
 from acr_trusted.lint.findings import RULES, Edit, Finding
 from acr_trusted.lint.model import (
+    INTRODUCED,
     Consumer,
     ConsumerKind,
     FileModel,
@@ -42,6 +42,7 @@ from acr_trusted.lint.model import (
     Value,
     consumers_of,
     effective_properties,
+    ignored_properties,
     posture_of,
 )
 from acr_trusted.posture import NetworkPosture, Restriction
@@ -50,13 +51,6 @@ P = RegistryProperty
 
 LATEST_STABLE_API = "2025-11-01"  # has every property the rules read (domain-facts section 3)
 
-# (property, first API version with it, versions after that which lack it) -- domain-facts s. 3
-_INTRODUCED: tuple[tuple[RegistryProperty, str, frozenset[str]], ...] = (
-    (P.PUBLIC_NETWORK_ACCESS, "2019-12-01-preview", frozenset()),
-    (P.BYPASS_OPTIONS, "2019-12-01-preview", frozenset()),
-    (P.TASKS_BYPASS, "2025-05-01-preview", frozenset()),
-    (P.ROLE_ASSIGNMENT_MODE, "2025-03-01-preview", frozenset({"2025-04-01"})),
-)
 
 # azurerm attribute names, for messages about azurerm_container_registry resources
 _TERRAFORM_NAMES: Mapping[RegistryProperty, str] = {
@@ -78,16 +72,6 @@ _RESTRICTION_TEXT: Mapping[Restriction, str] = {
 }
 
 _TRUSTED_NAMES = ", ".join(e.display_name for e in SERVICES.values() if e.trusted)
-_API_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(-[A-Za-z0-9.]+)?$")
-
-
-def api_version_key(version: str) -> tuple[str, int] | None:
-    """Order ARM API versions: by date, then a preview before the stable release of that date."""
-    match = _API_VERSION.match(version.strip())
-    if match is None:
-        return None
-    year, month, day, suffix = match.groups()
-    return (f"{year}-{month}-{day}", 0 if suffix else 1)
 
 
 @frozen
@@ -428,25 +412,15 @@ def unsafe_bypass_default(s: Subject) -> Iterator[Outcome]:
 
 def api_version_too_old(s: Subject) -> Iterator[Outcome]:
     """ACRT006: a property set under an API version that predates it (ARM ignores it)."""
-    api = s.registry.api_version
-    current = api_version_key(api) if api else None
-    if api is None or current is None:
-        return
-    for prop, since, lacking in _INTRODUCED:
-        value = s.registry.properties.get(prop)
-        if value is None or value.origin.kind is OriginKind.ABSENT:
-            continue
-        if value.known and value.value is None:
-            continue  # null is not sent
-        first = api_version_key(since)
-        if first is not None and (current < first or api.lower() in lacking):
-            yield s.finding(
-                "ACRT006",
-                s.at(value),
-                f"{s.name(prop)} of registry '{s.label}' is set under API version {api}, "
-                f"which predates it (first in {since}), so it is ignored; use API version "
-                f"{LATEST_STABLE_API} or later",
-            )
+    for prop in ignored_properties(s.registry):
+        value = s.registry.properties[prop]
+        yield s.finding(
+            "ACRT006",
+            s.at(value),
+            f"{s.name(prop)} of registry '{s.label}' is set under API version "
+            f"{s.registry.api_version}, which predates it (first in {INTRODUCED[prop][0]}), "
+            f"so it is ignored; use API version {LATEST_STABLE_API} or later",
+        )
 
 
 def abac_ignores_acr_roles(s: Subject) -> Iterator[Outcome]:
