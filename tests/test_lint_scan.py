@@ -218,4 +218,8 @@ def test_parameter_file_templates_most_specific_first() -> None:
         Path("infra/azuredeploy.json"),
         Path("infra/azuredeploy.bicep"),
     ]
+    assert parameter_file_templates(Path("infra/main.parameters.prod.json")) == [
+        Path("infra/main.json"),
+        Path("infra/main.bicep"),
+    ]
     assert parameter_file_templates(Path("infra/values.json")) == []

@@ -77,7 +77,6 @@ _MANAGED_IDENTITY = re.compile(
 _VARIABLE_REFERENCE = re.compile(r"variables\('([^']*)'\)", re.I)
 _TASKS_BYPASS_ON = re.compile(r"networkRuleBypassAllowedForTasks\s*=\s*true", re.I)
 _FORMAT_SLOT = re.compile(r"containerregistry/registries/\{(\d+)\}|\{(\d+)\}\.azurecr\.io")
-_ENVIRONMENT_PARAMETERS = re.compile(r"(.+)\.parameters\.[^.]+\.json$", re.I)
 _CLI_NAME = re.compile(r"(?:--name|-n)\s+\\?[\"']?([A-Za-z0-9]{5,50})\b")
 
 
@@ -206,20 +205,10 @@ def _stem(name: str) -> str:
 
 
 def template_candidates(path: Path, root: JObject) -> list[Path]:
-    """Where the template of a parameter file may be, most specific first.
-
-    Besides the conventional places, ``<name>.parameters.<environment>.json`` (the
-    quickstarts' ``azuredeploy.parameters.us.json``, ``main.parameters.prod.json``) is for
-    ``<name>.json`` / ``<name>.bicep``.
-    """
+    """Where the template of a parameter file may be, most specific first."""
     metadata = root.get("metadata")
     named = metadata.text("template") if isinstance(metadata, JObject) else None
-    found = parameter_file_templates(path, named)
-    environment = _ENVIRONMENT_PARAMETERS.match(path.name)
-    if environment:
-        stem = environment.group(1)
-        found += [path.with_name(f"{stem}.json"), path.with_name(f"{stem}.bicep")]
-    return found
+    return parameter_file_templates(path, named)
 
 
 def _parameter_file(path: Path, text: str, root: JObject, ctx: LoadContext) -> FileModel:

@@ -53,18 +53,24 @@ TEMPLATE_BESIDE_TESTS = (
 )
 
 
+_PARAMETER_FILE_NAME = re.compile(r"(.+)\.parameters(?:\.[^.]+)?\.json$", re.IGNORECASE)
+
+
 def parameter_file_templates(path: Path, named: str | None = None) -> list[Path]:
     """Where the template of the ARM parameter file ``path`` may be, most specific first.
 
     The template its metadata names (``named``); ``<name>.json`` / ``<name>.bicep`` beside
-    ``<name>.parameters.json``; the usual template names beside a ``.test`` / ``tests``
-    folder the file is in (the Azure Resource Modules layout).
+    ``<name>.parameters.json`` or ``<name>.parameters.<environment>.json`` (the quickstarts'
+    ``azuredeploy.parameters.us.json``, ``main.parameters.prod.json``); the usual template
+    names beside a ``.test`` / ``tests`` folder the file is in (the Azure Resource Modules
+    layout).
     """
     found: list[Path] = []
     if named:
         found.append(path.parent / named)
-    if path.name.lower().endswith(".parameters.json"):
-        stem = path.name[: -len(".parameters.json")]
+    conventional = _PARAMETER_FILE_NAME.match(path.name)
+    if conventional:
+        stem = conventional.group(1)
         found += [path.with_name(f"{stem}.json"), path.with_name(f"{stem}.bicep")]
     for folder in path.parents:
         if folder.name.lower() in (".test", "tests"):
