@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from acr_trusted.lint import arm
+from acr_trusted.lint import arm, evaluate
 from acr_trusted.lint.model import (
     Consumer,
     ConsumerKind,
@@ -563,3 +563,53 @@ def test_mutated_templates_never_raise(source: str, edits: list[tuple[float, int
         text = text[:at] + insert + text[at + cut :]
     model = arm.load(Path("mutated.json"), text, context())
     assert isinstance(model, FileModel)
+
+
+@pytest.mark.parametrize(
+    ("site_properties", "pulls_over_vnet"),
+    [
+        pytest.param({"vnetImagePullEnabled": True}, True, id="vnetImagePullEnabled"),
+        pytest.param(
+            {"outboundVnetRouting": {"imagePullTraffic": True}}, True, id="imagePullTraffic"
+        ),
+        pytest.param({"outboundVnetRouting": {"allTraffic": True}}, True, id="allTraffic"),
+        pytest.param(
+            {"outboundVnetRouting": {"applicationTraffic": True}}, False, id="applicationTraffic"
+        ),
+        pytest.param(
+            {
+                "siteConfig": {
+                    "appSettings": [{"name": "WEBSITE_PULL_IMAGE_OVER_VNET", "value": "true"}]
+                }
+            },
+            True,
+            id="app-setting",
+        ),
+        pytest.param({}, False, id="none"),
+    ],
+)
+def test_web_app_image_pull_over_the_vnet(
+    tmp_path: Path, site_properties: dict[str, object], pulls_over_vnet: bool
+) -> None:
+    """Every way App Service pulls the image through the VNet integration counts (ACRT009)."""
+    import json
+
+    config = site_properties.setdefault("siteConfig", {})
+    assert isinstance(config, dict)
+    config["linuxFxVersion"] = "DOCKER|contosoacr.azurecr.io/app:1"
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [
+            {
+                "type": "Microsoft.Web/sites",
+                "apiVersion": "2024-04-01",
+                "name": "web",
+                "properties": site_properties,
+            }
+        ],
+    }
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    (web,) = [c for c in load(path).consumers if c.kind is ConsumerKind.WEB_APP]
+    assert (evaluate.truthy(web.attr("vnet_image_pull")) is True) is pulls_over_vnet

@@ -44,6 +44,8 @@ from acr_trusted.lint.arm_expressions import (
 from acr_trusted.lint.arm_json import JArray, JNode, JObject, JScalar, JsonSyntaxError
 from acr_trusted.lint.arm_json import parse as parse_json
 from acr_trusted.lint.model import (
+    IMAGE_PULL_OVER_VNET,
+    IMAGE_PULL_SETTING,
     Consumer,
     ConsumerKind,
     FileModel,
@@ -734,9 +736,17 @@ def _web_app(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place)
     image = w.resolve(node, f"{config}.linuxFxVersion", place) or w.resolve(
         node, f"{config}.windowsFxVersion", place
     )
-    pull = w.resolve(node, "properties.vnetImagePullEnabled", place) or w.resolve(
-        node, f"{config}.vnetImagePullEnabled", place
-    )
+    paths = [f"{config}.vnetImagePullEnabled"] if is_config else list(IMAGE_PULL_OVER_VNET)
+    found = [v for v in (w.resolve(node, path, place) for path in paths) if v is not None]
+    settings = w.resolve(node, f"{config}.appSettings", place)
+    if settings is not None and settings.known and isinstance(settings.value, list):
+        for entry in settings.value:
+            if not isinstance(entry, Value):
+                continue
+            setting = evaluate.member(entry, "name", span=entry.span, safe=True)
+            if (setting.text() or "").upper() == IMAGE_PULL_SETTING:
+                found.append(evaluate.member(entry, "value", span=entry.span, safe=True))
+    pull = evaluate.first_true(found) if found else None
     identity = w.resolve(node, f"{config}.acrUseManagedIdentityCreds", place)
     w.consumer(
         ConsumerKind.WEB_APP,

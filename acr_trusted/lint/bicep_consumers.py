@@ -17,6 +17,8 @@ from attrs import evolve
 from acr_trusted.lint import evaluate as ev
 from acr_trusted.lint.bicep_eval import REGISTRY_TYPE, Evaluator, Obj, link_of, lookup, ref_of
 from acr_trusted.lint.model import (
+    IMAGE_PULL_OVER_VNET,
+    IMAGE_PULL_SETTING,
     Consumer,
     ConsumerKind,
     IdentityUse,
@@ -190,31 +192,15 @@ def _web_app(site: _Site) -> list[Consumer]:
     ]
 
 
-# the site properties that route image pulls through the app's VNet integration; the
-# outboundVnetRouting form (2024) replaces vnetImagePullEnabled, allTraffic covers image pulls too
-_IMAGE_PULL_OVER_VNET = (
-    "properties.vnetImagePullEnabled",
-    "properties.siteConfig.vnetImagePullEnabled",
-    "properties.outboundVnetRouting.imagePullTraffic",
-    "properties.outboundVnetRouting.allTraffic",
-)
-_IMAGE_PULL_SETTING = "WEBSITE_PULL_IMAGE_OVER_VNET"  # the app setting, still honoured
-
-
 def _vnet_image_pull(site: _Site) -> Value:
-    """Whether any of the ways to pull the image over the VNet is on: the first that is true,
-    else one that cannot be known, else false."""
-    found = [v for v in map(site.get, _IMAGE_PULL_OVER_VNET) if v is not None]
+    """Whether any of the ways to pull the image over the VNet is on (see
+    :data:`~acr_trusted.lint.model.IMAGE_PULL_OVER_VNET`)."""
+    found = [v for v in map(site.get, IMAGE_PULL_OVER_VNET) if v is not None]
     for entry in site.items("properties.siteConfig.appSettings"):
         name = site.get("name", entry)
-        if name is not None and (name.text() or "").upper() == _IMAGE_PULL_SETTING:
+        if name is not None and (name.text() or "").upper() == IMAGE_PULL_SETTING:
             found.append(site.get("value", entry) or Value.of(None))
-    decided = [ev.truthy(v) for v in found]
-    if True in decided:
-        return found[decided.index(True)]
-    if None in decided:
-        return found[decided.index(None)]
-    return Value.of(False)
+    return ev.first_true(found)
 
 
 def _role_assignment(

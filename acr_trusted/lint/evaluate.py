@@ -130,6 +130,17 @@ def or_(left: Value, right: Value, *, span: Span | None) -> Value:
     return computed(False, (left, right), expression=expression, span=span)
 
 
+def first_true(values: Sequence[Value]) -> Value:
+    """Whether any of ``values`` is true, as the value that decides it: the first that is
+    true, else the first that cannot be decided, else false."""
+    decided = [truthy(v) for v in values]
+    if True in decided:
+        return values[decided.index(True)]
+    if None in decided:
+        return values[decided.index(None)]
+    return Value.of(False)
+
+
 def equals(
     left: Value,
     right: Value,

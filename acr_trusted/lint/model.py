@@ -407,6 +407,19 @@ def consumers_of(model: FileModel, registry: Registry) -> tuple[Consumer, ...]:
     return tuple(c for c in model.consumers if link_matches(c.link, registry))
 
 
+IMAGE_PULL_OVER_VNET = (
+    "properties.vnetImagePullEnabled",
+    "properties.siteConfig.vnetImagePullEnabled",
+    "properties.outboundVnetRouting.imagePullTraffic",
+    "properties.outboundVnetRouting.allTraffic",
+)
+"""The App Service site properties (ARM paths) that pull a web app's image through its VNet
+integration: ``outboundVnetRouting.imagePullTraffic`` (2024) is the former
+``vnetImagePullEnabled``, and ``allTraffic`` routes image pulls too
+(learn.microsoft.com/azure/app-service/configure-vnet-integration-routing)."""
+IMAGE_PULL_SETTING = "WEBSITE_PULL_IMAGE_OVER_VNET"
+"""The app setting that did the same before those properties, still honoured."""
+
 INTRODUCED: Mapping[RegistryProperty, tuple[str, frozenset[str]]] = {
     RegistryProperty.PUBLIC_NETWORK_ACCESS: ("2019-12-01-preview", frozenset()),
     RegistryProperty.BYPASS_OPTIONS: ("2019-12-01-preview", frozenset()),

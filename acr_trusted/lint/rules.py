@@ -507,8 +507,9 @@ def app_service_not_trusted(s: Subject) -> Iterator[Outcome]:
             app.span,
             f"app '{label(app)}' pulls from network-restricted registry '{s.label}' "
             f"({s.how_restricted}), but trusted services do not cover App Service; enable "
-            "VNet image pull (vnetImagePullEnabled / vnet_image_pull_enabled) through a VNet "
-            "that reaches the registry's private endpoint",
+            "VNet image pull (outboundVnetRouting.imagePullTraffic or vnetImagePullEnabled; "
+            "vnet_image_pull_enabled in azurerm) through a VNet that reaches the registry's "
+            "private endpoint",
             owner=app,
         )
 
