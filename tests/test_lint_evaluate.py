@@ -312,3 +312,11 @@ class TestHclFunctions:
         assert not ev.compare(Value.of("2"), ">", Value.of(0), span=SPAN).known
         assert ev.arithmetic(Value.of(2), "+", Value.of(1), span=SPAN).value == 3
         assert not ev.arithmetic(Value.of(True), "-", Value.of(1), span=SPAN).known
+
+
+def test_first_true_is_the_value_that_decides() -> None:
+    yes, no, unknown = Value.of(True), Value.of(False), Value.unknown("p")
+    assert ev.first_true([no, unknown, yes]) is yes
+    assert ev.first_true([no, unknown]) is unknown
+    assert ev.first_true([no]).value is False
+    assert ev.first_true([]).value is False
