@@ -75,10 +75,16 @@ def test_callers_of_a_module_share_its_parse(tmp_path: Path) -> None:
         test = tmp_path / "tests" / name / "main.test.bicep"
         test.parent.mkdir(parents=True)
         test.write_text("module acr '../../main.bicep' = {\n  name: 'acr'\n}\n", encoding="utf-8")
-    found, _ = discover([tmp_path, EXAMPLES / "terraform/bad"])
+    terraform = tmp_path / "tf" / "main.tf"
+    terraform.parent.mkdir()
+    text = (EXAMPLES / "terraform/bad/main.tf").read_text(encoding="utf-8")
+    terraform.write_text(text + "\n" * 30_000, encoding="utf-8")
+    found, _ = discover([tmp_path])
     shares = processes.plan(found, TextCache())
-    assert len(shares) == 2
-    assert _names(shares[1]) == ["main.tf"]
+    assert [_names(share) for share in shares] == [
+        ["main.bicep", "main.test.bicep", "main.test.bicep", "main.test.bicep"],
+        ["main.tf"],
+    ]
 
 
 def test_one_core_or_little_work_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
