@@ -206,25 +206,3 @@ def test_a_config_file_is_still_validated_when_nothing_needs_parsing(
     write(Path(".acr-trusted.toml"), "fail-levle = 'note'\n")
     assert cli.main(["storage.bicep"]) == 2
     assert "unknown key 'fail-levle'" in outputs(capsys)[1]
-
-
-def test_config_errors_with_children_forked_exit_2_with_one_line(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The children fork before the configuration is read; they meet the error silently."""
-    from acr_trusted.lint import processes
-
-    monkeypatch.setattr(processes, "cores", lambda: 2)
-    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
-    forked: list[object] = []
-    real_fork = processes.fork
-    monkeypatch.setattr(processes, "fork", lambda work: forked.append(work) or real_fork(work))
-    write(Path("big.bicep"), GOOD + "\n" * 60_000)
-    write(Path("main.tf"), 'resource "azurerm_container_registry" "acr" {}\n' + "\n" * 30_000)
-    write(Path("pyproject.toml"), "[tool.acr-trusted.lint]\nselcet = []\n")
-    assert cli.main(["big.bicep", "main.tf"]) == 2
-    assert forked
-    out, err = outputs(capsys)
-    assert out == ""
-    assert err.count("\n") == 1
-    assert "unknown key 'selcet'" in err

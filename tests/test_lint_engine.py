@@ -306,43 +306,18 @@ def test_a_failed_child_leaves_its_files_to_the_parent(monkeypatch: pytest.Monke
     assert any(f.span.path.endswith("main.tf") for f in result.findings)
 
 
-def test_children_started_by_the_caller_are_collected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command line forks before importing the linter and hands the children over."""
-    monkeypatch.setattr(processes, "cores", lambda: 2)
-    found, missing = engine.discover(_bad_examples())
-    read_text = engine.TextCache()
-    here, *others = processes.plan(found, read_text)
-    assert others
-    config = LintConfig()
-    started = processes.Started(
-        found,
-        missing,
-        here,
-        [
-            (share, lambda share=share: engine.lint_share(found, share, config, read_text))
-            for share in others
-        ],
-    )
-    result = lint(_bad_examples(), config=config, read_text=read_text, started=started)
-    assert result.findings == lint(_bad_examples(), config=config).findings
-
-
-def test_doubles_are_not_mixed_with_children_that_lint_for_real(
+def test_what_two_shares_parse_is_imported_before_forking(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The children inherit it; a format only one share parses loads in that process."""
     monkeypatch.setattr(processes, "cores", lambda: 2)
-    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
-    found, missing = engine.discover(_bad_examples())
-    read_text = engine.TextCache()
-    started = processes.start(found, missing, read_text, lambda share: ["from a child"])
-    assert started.children
-    result = lint(
-        _bad_examples(),
-        config=LintConfig(),
-        loaders=fakes(),
-        check=marker_check,
-        read_text=read_text,
-        started=started,
+    found, _ = engine.discover(_bad_examples())
+    linter = engine._Linter(found, LintConfig(), engine.TextCache(), loaders={})
+    imported: list[str] = []
+    monkeypatch.setattr(engine.importlib, "import_module", lambda name: imported.append(name))
+    bicep, arm, terraform = (
+        [(d, p) for d, p in found.items() if p.suffix == suffix]
+        for suffix in (".bicep", ".json", ".tf")
     )
-    assert result.files_scanned == len(found)
-    assert all(isinstance(f, Finding) for f in result.findings)
+    linter.prepare([bicep + arm, arm + terraform])
+    assert imported == ["acr_trusted.lint.rules", "acr_trusted.lint.arm"]

@@ -96,19 +96,6 @@ def test_one_core_or_little_work_stays_in_one_process(monkeypatch: pytest.Monkey
     assert processes.plan(one_file, TextCache()) == [list(one_file.items())]
 
 
-@pytest.mark.usefixtures("two_cores")
-def test_start_forks_a_child_per_share_but_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
-    found, missing = discover(_bad_examples())
-    started = processes.start(found, missing, TextCache(), _names)
-    assert started.found == found
-    assert [_names(share) for share, _ in started.children] != []
-    for share, wait in started.children:
-        assert wait is not None
-        assert wait() == _names(share)  # what the work gave, back through the pipe
-    assert processes.alone(found, missing).here == list(found.items())
-
-
 def test_a_forked_child_returns_its_result_or_nothing_when_it_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

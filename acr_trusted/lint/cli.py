@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +25,6 @@ from acr_trusted.lint.scan import (
 
 if TYPE_CHECKING:
     from acr_trusted.lint.config import LintConfig
-    from acr_trusted.lint.findings import Finding
-    from acr_trusted.lint.processes import Share
 
 PROG = "acr-trusted-lint"
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -135,15 +132,6 @@ def _nothing_to_lint(
     return nothing_to_parse(found, read_text)
 
 
-def _lint_share(
-    args: argparse.Namespace, found: Mapping[str, Path], read_text: TextCache, share: Share
-) -> list[Finding]:
-    """A forked child's work: the linter imported and configured there, as in the parent."""
-    from acr_trusted.lint.engine import lint_share
-
-    return lint_share(found, share, _config(args), read_text)
-
-
 def _report(result: LintResult, fmt: str) -> None:
     sys.stdout.write(render(result, fmt))
     if fmt in ("text", "github"):
@@ -156,10 +144,6 @@ def run(args: argparse.Namespace) -> int:
     if _nothing_to_lint(args, found, missing, read_text):
         _report(LintResult(len(found), (), found), args.format)
         return EXIT_OK
-    # the children fork before the linter is imported, so that they import it in parallel
-    from acr_trusted.lint.processes import start
-
-    started = start(found, missing, read_text, partial(_lint_share, args, found, read_text))
     from acr_trusted.lint.config import ConfigError
     from acr_trusted.lint.engine import lint
 
@@ -167,11 +151,8 @@ def run(args: argparse.Namespace) -> int:
         config = _config(args)
     except ConfigError as exc:
         _error(str(exc))
-        for _, wait in started.children:  # they meet the same error; reap them
-            if wait is not None:
-                wait()
         return EXIT_USAGE
-    result = lint(args.paths, config=config, read_text=read_text, started=started)
+    result = lint(args.paths, config=config, read_text=read_text)
     for path in result.missing:
         _error(f"{path}: no such file or directory")
     changed = False

@@ -7,24 +7,27 @@ Terraform never imports the Bicep parser. A loader or rule that fails unexpected
 its own file an ACRT000 finding.
 
 On a machine with two or more cores, a run with enough to parse is shared between forked
-processes (see :mod:`acr_trusted.lint.processes`): each process loads only the parsers its
-share needs, and the shares cost about the same.
+processes (see :mod:`acr_trusted.lint.processes`): each process loads the parsers its share
+needs (those two shares need are loaded before forking), and the shares cost about the same.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from attrs import evolve
 
+from acr_trusted.lint import processes
 from acr_trusted.lint.config import LintConfig, parse_suppressions, suppress
 from acr_trusted.lint.findings import RULES, Finding
 from acr_trusted.lint.model import FileModel, LoadContext, Span
-from acr_trusted.lint.processes import Share, Started, alone, start
+from acr_trusted.lint.processes import Share
 from acr_trusted.lint.scan import (
     BOM,
     RELEVANT,
@@ -87,12 +90,18 @@ class _Loaders:
     def __init__(self, given: Mapping[str, Loader] | None) -> None:
         self._modules: dict[str, Loader] = dict(given or {})
 
+    def __contains__(self, fmt: object) -> bool:
+        return fmt in self._modules
+
     def __getitem__(self, fmt: str) -> Loader:
         module = self._modules.get(fmt)
-        if module is None:
-            loaded: Loader = importlib.import_module(LOADER_MODULES[fmt])
-            module = self._modules[fmt] = loaded
-        return module
+        return module if module is not None else self.load(fmt)
+
+    def load(self, fmt: str) -> Loader:
+        """Import the loader of ``fmt`` (now, rather than at its first file)."""
+        loaded: Loader = importlib.import_module(LOADER_MODULES[fmt])
+        self._modules[fmt] = loaded
+        return loaded
 
 
 class _Rules(Protocol):
@@ -127,48 +136,31 @@ def lint(
     loaders: Mapping[str, Loader] | None = None,
     check: CheckFn | None = None,
     read_text: TextCache | None = None,
-    started: Started | None = None,
 ) -> LintResult:
     """Lint files and directories; findings only for the files given or found under them.
 
     ``loaders`` (format -> object with ``load``) and ``check`` replace the real loaders and
     ``acr_trusted.lint.rules.check``, for tests; formats not in ``loaders`` use the real module.
-    ``read_text`` is a cache the caller already filled (the command line's pre-filter pass),
-    and ``started`` the children it already forked (:func:`acr_trusted.lint.processes.start`)
-    for the files of ``paths``.
+    ``read_text`` is a cache the caller already filled (the command line's pre-filter pass).
     """
+    found, missing = discover(paths)
     read_text = read_text or TextCache()
+    linter = _Linter(found, config, read_text, loaders, check)
     # doubles for loaders or rules may record what they see: keep such runs in one process
     doubles = loaders is not None or check is not None
-    if started is None:
-        found, missing = discover(paths)
-        linter = _Linter(found, config, read_text, loaders, check)
-        started = alone(found, missing) if doubles else start(found, missing, read_text, linter)
-    else:
-        linter = _Linter(started.found, config, read_text, loaders, check)
-        if doubles:  # the children lint with the real loaders: reap them, lint everything here
-            for _, wait in started.children:
-                if wait is not None:
-                    wait()
-            started = alone(started.found, started.missing)
-    findings = linter(started.here)
-    for share, wait in started.children:
+    here, *others = [list(found.items())] if doubles else processes.plan(found, read_text)
+    if others:
+        linter.prepare([here, *others])
+    waiting = [(processes.fork(partial(linter, share)), share) for share in others]
+    findings = linter(here)
+    for wait, share in waiting:
         from_child = wait() if wait is not None else None
         findings.extend(from_child if from_child is not None else linter(share))
     ordered = sorted(
         set(findings),
         key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.resource, f.message),
     )
-    return LintResult(
-        len(started.found), tuple(ordered), dict(started.found), tuple(started.missing)
-    )
-
-
-def lint_share(
-    found: Mapping[str, Path], share: Share, config: LintConfig, read_text: TextCache
-) -> list[Finding]:
-    """The findings of the files ``share`` of a run over ``found``, in a forked child."""
-    return _Linter(found, config, read_text)(share)
+    return LintResult(len(found), tuple(ordered), dict(found), tuple(missing))
 
 
 class _Linter:
@@ -191,6 +183,25 @@ class _Linter:
         )
         self.modules = _Loaders(loaders)
         self.run_rules = check or _default_check
+
+    def prepare(self, shares: Sequence[Share]) -> None:
+        """Before forking: import the rules, and the loaders of formats more than one share
+        parses, so that the children inherit them instead of importing them again."""
+        importlib.import_module("acr_trusted.lint.rules")
+        seen: Counter[str] = Counter()
+        for share in shares:
+            seen.update({fmt for _, file in share if (fmt := self._format(file)) is not None})
+        for fmt, count in seen.items():
+            if count > 1 and fmt not in self.modules:
+                self.modules.load(fmt)
+
+    def _format(self, file: Path) -> str | None:
+        """The loader a file goes to, if it has anything to parse."""
+        try:
+            text = self.read_text(file)
+        except (OSError, UnicodeDecodeError):
+            return None
+        return format_of(file, text) if RELEVANT.search(text) else None
 
     def __call__(self, files: Sequence[tuple[str, Path]]) -> list[Finding]:
         out: list[Finding] = []

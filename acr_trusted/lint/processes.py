@@ -2,10 +2,9 @@
 
 Parsing is pure Python, so on a machine with two or more cores a run with enough to parse is
 shared between forked processes (:mod:`acr_trusted.lint.workload` says how the files are
-split). The command line forks as early as it can -- after reading the files, before
-importing the linter -- so that every process imports attrs, the model, the rules and its
-parsers at the same time rather than one after the other. Like :mod:`acr_trusted.lint.scan`,
-this module imports nothing but the standard library for that reason.
+split). The engine forks once what every share needs is imported: a child inherits it, so
+forking earlier would only import the same modules twice (each process must import them
+before it lints anything, so the run would end no sooner).
 """
 
 from __future__ import annotations
@@ -13,10 +12,9 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from functools import partial
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from acr_trusted.lint.scan import RELEVANT, TextCache, format_of, parameter_file_templates
 from acr_trusted.lint.workload import Job, bicep_references, split
@@ -28,33 +26,6 @@ Waiting = Callable[[], "list[Any] | None"]
 
 MAX_PROCESSES = 4
 """Shares beyond this many cost more in forking and loading parsers than they save."""
-
-
-class Started(NamedTuple):
-    """A run's files, with the share this process lints and the children linting the others
-    (each child's share with the function that waits for it, or ``None`` if it did not
-    start)."""
-
-    found: Mapping[str, Path]
-    missing: Sequence[str]
-    here: Share
-    children: Sequence[tuple[Share, Waiting | None]]
-
-
-def start(
-    found: Mapping[str, Path],
-    missing: Sequence[str],
-    read_text: TextCache,
-    work: Callable[[Share], list[Any]],
-) -> Started:
-    """Plan the shares of ``found`` and fork a child running ``work`` on each but the first."""
-    here, *others = plan(found, read_text)
-    return Started(found, missing, here, [(share, fork(partial(work, share))) for share in others])
-
-
-def alone(found: Mapping[str, Path], missing: Sequence[str]) -> Started:
-    """Everything in this process."""
-    return Started(found, missing, list(found.items()), [])
 
 
 def plan(found: Mapping[str, Path], read_text: TextCache) -> list[Share]:
