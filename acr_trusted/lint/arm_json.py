@@ -68,14 +68,15 @@ class JObject:
     values: tuple[JNode, ...]
     start: int
     end: int
-    _index: dict[str, JNode] = field(init=False, repr=False, eq=False)
-
-    def __attrs_post_init__(self) -> None:
-        index = {str(k.value).lower(): v for k, v in zip(self.keys, self.values, strict=True)}
-        object.__setattr__(self, "_index", index)
+    # made on the first ``get``: most objects of a large template are never looked into
+    _index: dict[str, JNode] | None = field(init=False, repr=False, eq=False, default=None)
 
     def get(self, key: str) -> JNode | None:
-        return self._index.get(key.lower())
+        index = self._index
+        if index is None:
+            index = {str(k.value).lower(): v for k, v in zip(self.keys, self.values, strict=True)}
+            object.__setattr__(self, "_index", index)
+        return index.get(key.lower())
 
     def items(self) -> tuple[tuple[str, JNode], ...]:
         return tuple((str(k.value), v) for k, v in zip(self.keys, self.values, strict=True))
