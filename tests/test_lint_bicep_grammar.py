@@ -155,6 +155,8 @@ def test_string_keys_made_of_digits_are_refused() -> None:
         "module m './m.bicep' = [for i in range(0, 2): if (i > 0) {\n  name: 'm${i}'\n}]",
         "var a = {\n  type: 'x'\n  resource: 'y'\n  existing: true\n}",
         "var a = b.type",
+        "module m './m.bicep' =\n  if (c) {\n    name: 'm'\n  }",
+        "resource r 'A/b@1' existing =\n  if (!empty(n)) {\n    name: n\n  }",
         "using './main.bicep'\nparam x = 'y'",
     ],
 )
@@ -178,3 +180,19 @@ def test_operator_precedence_follows_bicep() -> None:
     assert value(reg, SKU) == "Premium"  # (!empty(e)) ? ..., not !(empty(e) ? ...)
     assert value(reg, ACCESS) == "Disabled"
     assert value(reg, BYPASS) == ""
+
+
+def test_a_condition_on_the_line_after_the_equals_sign_is_read() -> None:
+    """``bicep format`` breaks a long ``module m '...' = if (...) {`` after the ``=``."""
+    model = load_text(
+        "param name string = ''\n"
+        "resource r 'Microsoft.ContainerRegistry/registries@2025-11-01' =\n"
+        "  if (!empty(name)) {\n"
+        "    name: name\n"
+        "    sku: { name: 'Premium' }\n"
+        "    properties: { networkRuleBypassOptions: 'None' }\n"
+        "  }\n"
+    )
+    reg = registry(model, "r")
+    assert reg.conditional
+    assert value(reg, BYPASS) == "None"

@@ -13,9 +13,10 @@ Bicep loader's report for the list):
   (postfix, unary, ``* / %``, ``+ -``, comparisons, equality, ``&&``, ``||``, ``??``, ``?:``,
   ``=>``);
 - newlines: Bicep ends statements, object properties and array items at a newline but allows
-  them inside parentheses, around ``? :`` of a multi-line ternary, after ``=>`` and after a
-  binary operator. pycep knew only a few of these places; :class:`NewlineFilter` drops the
-  newlines Bicep ignores;
+  them inside parentheses, around ``? :`` of a multi-line ternary, after ``=>``, after a
+  binary operator and after the ``=`` of a resource or module declaration (``bicep format``
+  breaks a long ``module m '...' = if (...) {`` there). pycep knew only a few of these
+  places; :class:`NewlineFilter` drops the newlines Bicep ignores;
 - types: ``resourceInput<'...'>.tags?``, nullable ``?``, object and tuple types, unions of
   literals, decorated type properties;
 - ``'''`` strings next to other statements, ``.?`` / ``[?...]`` safe access, the ``!``
@@ -82,7 +83,7 @@ decorator: "@" postfix
             | "var" NAME type_expr? "=" expr                               -> var
             | "output" NAME type_expr "=" expr                             -> output
             | resource_decl
-            | "module" NAME STRING "=" body                                -> module
+            | "module" NAME STRING "=" _NL* body                           -> module
             | "type" NAME "=" type_expr                                    -> type_decl
             | "func" NAME "(" [func_param ("," func_param)*] ")" type_expr "=>" _NL* expr -> func
             | "test" NAME STRING "=" body                                  -> test
@@ -91,7 +92,7 @@ decorator: "@" postfix
 using: "using" (STRING | NAME) ("with" expr)?
 extends: "extends" STRING
 
-resource_decl: "resource" NAME STRING EXISTING? "=" body
+resource_decl: "resource" NAME STRING EXISTING? "=" _NL* body
 EXISTING: "existing"
 
 import_spec: STRING ("with" expr)? ("as" NAME)?
