@@ -239,6 +239,8 @@ def test_operators(source: str, expected: object) -> None:
         ('tolist(["a"])', ["a"]),
         ('toset(["a"])', ["a"]),
         ("tomap(var.map)", {"b": "x", "a": "y"}),
+        ("keys(var.map)", ["a", "b"]),
+        ("values(var.map)", ["y", "x"]),  # in lexical key order, as Terraform returns them
         ("jsonencode({ a = [1, true] })", '{"a":[1,true]}'),
         ('jsondecode("{\\"a\\": null}")', {"a": None}),
         ('contains(["a", "b"], "b")', True),
@@ -268,6 +270,8 @@ def test_functions(source: str, expected: object) -> None:
         "path.module",
         "var.obj.missing",
         "concat(var.lists...)",
+        "values(var.unset)",
+        "keys(var.list)",  # not a map
         "7 / 2",
         'provider::azapi::build_resource_id("a", "b", "c")',
     ],

@@ -8,6 +8,7 @@ import pytest
 
 from acr_trusted.catalog import find_role
 from acr_trusted.lint.model import Consumer, ConsumerKind, consumers_of, posture_of
+from acr_trusted.lint.rules import check
 from tests.terraform_helpers import (
     ACR_HEAD,
     FIXTURES,
@@ -154,7 +155,7 @@ def test_every_consumer_kind_links_to_its_registry() -> None:
     assert task.attr("identity").value == "system-assigned"
     assert task.attr("agent_pool").value is None
     assert task.attr("custom_registries").value == [
-        {"login_server": "contosoacr.azurecr.io", "identity": "[system]"}
+        {"login_server": "contosoacr.azurecr.io", "identity": "[system]", "same_registry": True}
     ]
     assert linked["azurerm_container_group.admin"].attr("identity").value == "admin-credentials"
     assert linked["azurerm_container_group.uami"].attr("identity").value == "user-assigned"
@@ -765,3 +766,91 @@ resource "null_resource" "tasks_bypass" {{
         else:
             assert "is created (count / for_each)" in (value.expression or "")
             assert [a.value for a in value.alternatives] == [expected, None]
+
+
+def test_task_credentials_written_through_their_own_registry() -> None:
+    """Real shape (AVM CI/CD agents pattern): customRegistries keyed by an expression."""
+    model = load(FIXTURES / "task_credentials" / "main.tf")
+    avm = registry(model, "module.container_registry")
+    (task,) = consumers_of(model, avm)
+    assert task.attr("custom_registries").value == [
+        {"login_server": None, "identity": "[system]", "same_registry": True},
+        {"login_server": "other.azurecr.io", "identity": "[system]"},
+    ]
+    acr = registry(model, "azurerm_container_registry.acr")
+    found = {c.symbol: c for c in consumers_of(model, acr)}
+    pooled = found["azurerm_container_registry_task.pooled"]
+    assert pooled.attr("custom_registries").value == [
+        {"login_server": None, "identity": "[system]", "same_registry": True}
+    ]
+    assert check(model, strict=True) == [
+        f
+        for f in check(model, strict=True)
+        if f.rule == "ACRT099" and "azurerm_container_registry_task.hosted" in f.message
+    ]
+
+
+def test_a_task_on_a_declared_agent_pool_runs_there_whatever_its_name() -> None:
+    model = load(FIXTURES / "task_credentials" / "main.tf")
+    acr = registry(model, "azurerm_container_registry.acr")
+    found = {c.symbol: c for c in consumers_of(model, acr)}
+    pool = found["azurerm_container_registry_task.pooled"].attr("agent_pool")
+    assert pool.value == "azurerm_container_registry_agent_pool.pool"
+    assert not found["azurerm_container_registry_task.hosted"].attr("agent_pool").known
+
+
+def test_azapi_task_credentials_from_a_value_that_is_not_known(tmp_path: Path) -> None:
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+variable "credentials" {}
+
+resource "azapi_resource" "task" {
+  name      = "t"
+  parent_id = azapi_resource.acr.id
+  type      = "Microsoft.ContainerRegistry/registries/tasks@2019-06-01-preview"
+  body = {
+    properties = {
+      agentPoolName = azapi_resource.pool.name
+      credentials   = { customRegistries = var.credentials }
+    }
+  }
+}
+
+resource "azapi_resource" "pool" {
+  name      = var.credentials.pool
+  parent_id = azapi_resource.acr.id
+  type      = "Microsoft.ContainerRegistry/registries/agentPools@2019-06-01-preview"
+}
+""",
+    )
+    task = found["azapi_resource.task"]
+    assert not task.attr("custom_registries").known
+    assert task.attr("agent_pool").value == "azapi_resource.pool"
+
+
+def test_rules_written_as_attribute_lists(tmp_path: Path) -> None:
+    """Real shape (terraform 0.12-era modules): ``ip_rule = [for ...]`` in a rule set."""
+    r = registry_with(
+        tmp_path,
+        """  sku = "Premium"
+  network_rule_set {
+    default_action = "Deny"
+    ip_rule = [
+      for cidr in values(var.allow) : { action = "Allow", ip_range = cidr }
+    ]
+    virtual_network = [
+      for name, subnet in var.subnets : { action = "Allow", subnet_id = subnet.id }
+      if name == "aks"
+    ]
+  }
+""",
+        extra="""variable "allow" {
+  default = { office = "203.0.113.0/24" }
+}
+variable "subnets" {}
+""",
+    )
+    assert r.get(P.IP_RULES).value == ["203.0.113.0/24"]
+    assert not r.get(P.VIRTUAL_NETWORK_RULES).known
+    assert r.get(P.DEFAULT_ACTION).value == "Deny"

@@ -629,6 +629,20 @@ def _identity(args: list[Value], span: Span) -> Value | None:
     return args[0] if len(args) == 1 else None
 
 
+def _map_part(part: str) -> Callable[[list[Value], Span], Value | None]:
+    """``keys(map)`` / ``values(map)``: in lexical key order, as Terraform returns them."""
+
+    def apply(args: list[Value], span: Span) -> Value | None:
+        data = args[0].value if len(args) == 1 and args[0].known else None
+        if not isinstance(data, Mapping):
+            return None
+        ordered = sorted(data)
+        items = ordered if part == "keys" else [data[k] for k in ordered]
+        return E.computed(items, args, expression=f"{part}(...)", span=span)
+
+    return apply
+
+
 _FUNCTIONS: dict[str, Callable[[list[Value], Span], Value | None]] = {
     "coalesce": lambda args, span: E.coalesce(args, span=span),
     "merge": lambda args, span: E.union(args, span=span),
@@ -641,6 +655,8 @@ _FUNCTIONS: dict[str, Callable[[list[Value], Span], Value | None]] = {
     "tolist": _identity,
     "toset": _identity,
     "tomap": _identity,
+    "keys": _map_part("keys"),
+    "values": _map_part("values"),
     "jsonencode": _json_encode,
     "jsondecode": _json_decode,
     "contains": lambda args, span: (

@@ -71,6 +71,7 @@ _WEB_APPS = frozenset(
         "azurerm_function_app",
     }
 )
+_POOLS = frozenset({"azurerm_container_registry_agent_pool", f"{REGISTRY_TYPE}/agentpools"})
 _SCRIPT_ATTRIBUTES = {
     "azurerm_resource_deployment_script_azure_cli": "script_content",
     "azurerm_resource_deployment_script_azure_power_shell": "script_content",
@@ -356,6 +357,10 @@ class _Reader:
             (RegistryProperty.IP_RULES, "ip_rule", "ip_range"),
             (RegistryProperty.VIRTUAL_NETWORK_RULES, "virtual_network", "subnet_id"),
         ):
+            listed = self.value(body, block_type, scope)  # `ip_rule = [...]`: attributes as blocks
+            if listed is not None:
+                found[prop] = _rule_members(listed, key)
+                continue
             rules = expand(body, block_type, scope)
             if not rules:
                 continue
@@ -378,24 +383,53 @@ class _Reader:
         customs: list[dict[str, Any]] = []
         for credential, cred_scope, _ in expand(body, "registry_credential", scope):
             for custom, custom_scope, _ in expand(credential, "custom", cred_scope):
-                server_expr = custom.expr("login_server")
                 identity = self.value(custom, "identity", custom_scope)
                 customs.append(
-                    {
-                        "login_server": self.login_server_of(server_expr, custom_scope),
-                        "identity": identity.text() if identity else None,
-                    }
+                    self.credential(
+                        custom.expr("login_server"),
+                        custom_scope,
+                        link,
+                        identity.text() if identity else None,
+                    )
                 )
-        agent_pool = self.value(body, "agent_pool_name", scope) or Value.of(
-            None, origin=Origin(OriginKind.ABSENT)
-        )
+        pool_expr = body.expr("agent_pool_name")
         attributes = {
             "identity": IdentityUse.from_identity_type(identities[0] if identities else None),
-            "agent_pool": agent_pool,
+            "agent_pool": self.agent_pool_of(self.value(body, "agent_pool_name", scope), pool_expr),
             "custom_registries": Value.of(customs, block.span),
             "name": self.value(body, "name", scope) or ABSENT,
         }
         self.add_consumer(ConsumerKind.TASK, block, link, attributes)
+
+    def credential(
+        self, server: Expr | None, scope: Scope, task_link: RegistryLink, identity: str | None
+    ) -> dict[str, Any]:
+        """A task's custom-registry credential; ``same_registry`` when the server is written
+        through the task's own registry (``azurerm_container_registry.acr.login_server``, an AVM
+        module's ``resource.login_server``), whose name may be unknown."""
+        entry: dict[str, Any] = {
+            "login_server": self.login_server_of(server, scope),
+            "identity": identity,
+        }
+        if task_link.symbol and any(
+            link.symbol == task_link.symbol for link in registry_links(server, scope)
+        ):
+            entry["same_registry"] = True
+        return entry
+
+    def agent_pool_of(self, pool: Value | None, expr: Expr | None) -> Value:
+        """A task's agent pool; a reference to a declared agent pool runs it there, whatever
+        that pool's (maybe unknown) name."""
+        if pool is None:
+            return Value.of(None, origin=Origin(OriginKind.ABSENT))
+        path = traversal(expr) if expr is not None and pool.known is False else None
+        if path is None or not path[1] or not isinstance(path[1][0], str):
+            return pool
+        labels = (path[0], path[1][0])
+        declared = next((b for b in self.instance.module.resources if b.labels == labels), None)
+        if declared is None or resource_type_of(declared, self.instance.scope()) not in _POOLS:
+            return pool
+        return Value.of(address(declared), pool.span, expression=pool.expression, origin=E.COMPUTED)
 
     def login_server_of(self, expr: Expr | None, scope: Scope) -> str | None:
         """A login server as written, or that of the registry it references (by its name)."""
@@ -603,25 +637,46 @@ class _Reader:
         body, _ = self.azapi_body(block, scope)
         link = link_of(block.body.expr("parent_id"), scope)
         identity = self.azapi_identity_type(block, scope, body)
-        customs = _dig(body, ("properties", "credentials", "customRegistries"))
+        type_text = evaluate(block.body.expr("type"), scope).text() or ""
+        body_expr = block.body.expr("body")
+        attributes = {
+            "identity": IdentityUse.from_identity_type(identity),
+            "agent_pool": self.agent_pool_of(
+                _dig(body, ("properties", "agentPoolName")),
+                _expr_path(body_expr, ("properties", "agentPoolName")),
+            ),
+            "custom_registries": self.azapi_credentials(block, body, body_expr, scope, link),
+            "api_version": Value.of(type_text.split("@", 1)[1] if "@" in type_text else None),
+            "name": self.value(block.body, "name", scope) or ABSENT,
+        }
+        self.add_consumer(ConsumerKind.TASK, block, link, attributes)
+
+    def azapi_credentials(
+        self, block: Block, body: Value, body_expr: Expr | None, scope: Scope, link: RegistryLink
+    ) -> Value:
+        """``properties.credentials.customRegistries``, keyed by login server: read from the
+        object as written when it is one (a key may be an expression such as
+        ``(azapi_resource.acr.output.properties.loginServer)``), else from its value."""
+        path = ("properties", "credentials", "customRegistries")
+        written = _expr_path(body_expr, path)
+        if written is not None and written.kind is Kind.OBJECT:
+            entries = []
+            for key, credential in zip(written.keys, written.children, strict=True):
+                identity = evaluate(_expr_path(credential, ("identity",)), scope)
+                entries.append(self.credential(key, scope, link, identity.text()))
+            return Value.of(entries, block.span)
+        customs = _dig(body, path)
+        if customs is not None and not customs.known:
+            return customs
         registries: list[dict[str, Any]] = []
-        if customs is not None and customs.known and isinstance(customs.value, Mapping):
+        if customs is not None and isinstance(customs.value, Mapping):
             for server, credential in customs.value.items():
                 who = _dig(
                     credential if isinstance(credential, Value) else Value.of(credential),
                     ("identity",),
                 )
                 registries.append({"login_server": server, "identity": who.text() if who else None})
-        type_text = evaluate(block.body.expr("type"), scope).text() or ""
-        attributes = {
-            "identity": IdentityUse.from_identity_type(identity),
-            "agent_pool": _dig(body, ("properties", "agentPoolName"))
-            or Value.of(None, origin=Origin(OriginKind.ABSENT)),
-            "custom_registries": Value.of(registries, block.span),
-            "api_version": Value.of(type_text.split("@", 1)[1] if "@" in type_text else None),
-            "name": self.value(block.body, "name", scope) or ABSENT,
-        }
-        self.add_consumer(ConsumerKind.TASK, block, link, attributes)
+        return Value.of(registries, block.span)
 
     def azapi_agent_pool(self, block: Block, scope: Scope, conditional: bool) -> None:
         link = link_of(block.body.expr("parent_id"), scope)
@@ -730,6 +785,16 @@ def expand(body: Body, block_type: str, scope: Scope) -> list[tuple[Body, Scope,
         for item_scope, certain in [(scope, False)] if expanded is None else expanded:
             found.append((contents[0].body, item_scope, certain))
     return found
+
+
+def _rule_members(rules: Value, key: str) -> Value:
+    """An ``ip_rule = [...]`` / ``virtual_network = [...]`` list as its ranges / subnet ids."""
+    if not rules.known or not isinstance(rules.value, list):
+        return rules
+    items = [r if isinstance(r, Value) else Value.of(r) for r in rules.value]
+    members = [E.member(item, key, span=rules.span, safe=True) for item in items]
+    texts = [m.text() or m.expression or "?" for m in members]
+    return evolve(rules, value=texts)
 
 
 def _maybe(value: Value, otherwise: Value) -> Value:
