@@ -12,6 +12,7 @@ from acr_trusted.lint.model import (
     ConsumerKind,
     FileModel,
     OriginKind,
+    RegistryLink,
     Span,
     Value,
     consumers_of,
@@ -280,6 +281,65 @@ resource tasks 'Microsoft.ContainerRegistry/registries/tasks@2025-03-01-preview'
         ("tasks[1]", None),
     ]
     assert {t.link.name for t in tasks} == {"contosoacr"}
+
+
+def test_a_role_on_an_existing_registry_named_by_a_module_output_links_to_it(
+    tmp_path: Path,
+) -> None:
+    """azd's aks.bicep: AcrPull granted in ``registry-access.bicep`` on an ``existing``
+    registry named by the registry module's ``name`` output, so ACRT007 sees the ABAC mode."""
+    (tmp_path / "registry.bicep").write_text(
+        "param name string\n"
+        "resource containerRegistry 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: name\n"
+        "  location: resourceGroup().location\n"
+        "  sku: { name: 'Premium' }\n"
+        "  properties: { roleAssignmentMode: 'AbacRepositoryPermissions' }\n"
+        "}\n"
+        "output name string = containerRegistry.name\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "registry-access.bicep").write_text(
+        "param containerRegistryName string\n"
+        "param principalId string\n"
+        "var acrPullRole = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
+        "'7f951dda-4ed3-4680-a7ca-43fe172d538d')\n"
+        "resource aksAcrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {\n"
+        "  scope: containerRegistry\n"
+        "  name: guid(principalId, acrPullRole)\n"
+        "  properties: {\n"
+        "    roleDefinitionId: acrPullRole\n"
+        "    principalType: 'ServicePrincipal'\n"
+        "    principalId: principalId\n"
+        "  }\n"
+        "}\n"
+        "resource containerRegistry 'Microsoft.ContainerRegistry/registries@2023-07-01' "
+        "existing = {\n"
+        "  name: containerRegistryName\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    main = tmp_path / "aks.bicep"
+    main.write_text(
+        "param containerRegistryName string\n"
+        "module containerRegistry 'registry.bicep' = {\n"
+        "  name: 'container-registry'\n"
+        "  params: { name: containerRegistryName }\n"
+        "}\n"
+        "module containerRegistryAccess 'registry-access.bicep' = {\n"
+        "  name: 'cluster-container-registry-access'\n"
+        "  params: {\n"
+        "    containerRegistryName: containerRegistry.outputs.name\n"
+        "    principalId: '11111111-1111-1111-1111-111111111111'\n"
+        "  }\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    model = load(main, tmp_path)
+    [role] = model.consumers
+    assert role.link == RegistryLink(symbol="containerRegistry")
+    assert role.span.line == 6
+    assert [f.rule for f in rules.check(model)] == ["ACRT007"]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import itertools
 from collections.abc import Mapping
 
 import pytest
+from attrs import evolve
 
 from acr_trusted.lint.bicep_eval import (
     REGISTRY_TYPE,
@@ -14,6 +15,7 @@ from acr_trusted.lint.bicep_eval import (
     lookup,
     ref_of,
     unwrap_body,
+    with_ref,
 )
 from acr_trusted.lint.bicep_syntax import read_template
 from acr_trusted.lint.model import OriginKind, RegistryLink, Value
@@ -213,6 +215,26 @@ def test_a_declared_name_is_known_and_an_existing_resource_links_by_name() -> No
     assert evaluate("'${acr.name}/x'").value == "contosoacr/x"
     assert ref("ext.id").link == RegistryLink(name="otheracr")
     assert ref("ext.id").scope == 0
+
+
+def test_an_existing_registry_named_by_another_registry_s_name_is_that_registry() -> None:
+    """azd's ``registry-access.bicep``: an ``existing`` registry named by a module's output."""
+    text = (
+        "param containerRegistryName string\n"
+        "resource reg 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {\n"
+        "  name: containerRegistryName\n"
+        "}\n"
+        "var probe = reg.id\n"
+    )
+    outer = Ref(RegistryLink(symbol="acr"), "outputs.name", REGISTRY_TYPE, 7)
+    given = {"containerRegistryName": with_ref(outer, None, "acr.outputs.name", ())}
+    probe = Evaluator(read_template(text, "access.bicep"), given, host=no_host).variable("probe")
+    found = ref_of(probe)
+    assert found == Ref(RegistryLink(symbol="acr"), "id", REGISTRY_TYPE, 7)
+    assert link_of(probe) == RegistryLink(symbol="@7:acr")
+    elsewhere = {"containerRegistryName": with_ref(evolve(outer, attribute="id"), None, "x", ())}
+    other = Evaluator(read_template(text, "b.bicep"), elsewhere, host=no_host).variable("probe")
+    assert link_of(other) == RegistryLink(symbol="reg")  # an id is not a name
 
 
 def test_child_access_and_resource_ids_name_their_resource() -> None:

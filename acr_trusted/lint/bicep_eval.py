@@ -205,9 +205,21 @@ class Evaluator:
         return value
 
     def resource_ref(self, resource: Resource) -> Ref:
+        """What a resource symbol points at. An ``existing`` one is known by its name; an
+        ``existing`` registry named by another registry's name (a registry module's ``name``
+        output passed to a module, as azd's ``registry-access.bicep`` is called) is that one."""
         link = RegistryLink(symbol=resource.symbol)
         if resource.existing:
-            name = self.property_of(resource, "name").text()
+            named = self.property_of(resource, "name")
+            same = ref_of(named)
+            kind = resource.type.lower()
+            if (
+                same is not None
+                and kind == REGISTRY_TYPE == same.resource_type
+                and same.attribute in ("name", "outputs.name")
+            ):
+                return Ref(same.link, "", kind, same.scope)
+            name = named.text()
             link = RegistryLink(name=name) if name else link
         scope = 0 if resource.existing else self.scope
         return Ref(link, "", resource.type.lower(), scope)
