@@ -216,6 +216,16 @@ def test_plan_json_planned_values_and_configuration_references() -> None:
     assert shared.span.line > acr.span.line  # spans stay in the plan, at the resource
 
 
+def test_plan_json_module_inputs_from_configuration_link_a_child_module_endpoint() -> None:
+    """Real shape (ACA landing zone): the endpoint module gets the registry id as an input."""
+    model = load(FIXTURES / "plan" / "module-endpoint.tfplan.json")
+    acr = registry(model, "module.containerRegistry")
+    (endpoint,) = consumers_of(model, acr)
+    assert endpoint.kind is ConsumerKind.PRIVATE_ENDPOINT
+    assert endpoint.symbol.endswith("containerRegistryPrivateEndpoints.azurerm_private_endpoint.pe")
+    assert posture_of(acr, consumers_of(model, acr)).is_restricted
+
+
 def test_plan_json_from_resource_changes(tmp_path: Path) -> None:
     plan = {
         "format_version": "1.2",

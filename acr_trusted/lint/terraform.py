@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -181,16 +182,7 @@ class _ChildLoader:
         if not source:
             return None
         label = f"module '{source}'"
-        inputs: dict[str, Value] = {}
-        input_exprs: dict[str, tuple[Expr, Scope]] = {}
-        for name, attribute in call.body.attributes.items():
-            if name in _CALL_META:
-                continue
-            expr = attribute.expr
-            note = f"the value given for '{name}' in {label} ({expr.span})"
-            origin = Origin(OriginKind.PARAMETER_VALUE, name, expr.span, note)
-            inputs[name] = with_origin(evaluate(expr, call_scope), origin)
-            input_exprs[name] = (expr, call_scope)
+        inputs, input_exprs = _call_inputs(call, call_scope, label)
         conditional = parent.conditional or not certain
         directory = self.directory(parent, call, source)
         blocks = _module_blocks(directory, self.ctx) if directory is not None else None
@@ -222,6 +214,23 @@ class _ChildLoader:
             node = node.parent
         installed = self.installed().get(".".join(keys))
         return self.root_directory / installed if installed else None
+
+
+def _call_inputs(
+    call: Block, scope: Scope, label: str
+) -> tuple[dict[str, Value], dict[str, tuple[Expr, Scope]]]:
+    """A module call's input values and the expressions they come from (for links)."""
+    inputs: dict[str, Value] = {}
+    input_exprs: dict[str, tuple[Expr, Scope]] = {}
+    for name, attribute in call.body.attributes.items():
+        if name in _CALL_META:
+            continue
+        expr = attribute.expr
+        note = f"the value given for '{name}' in {label} ({expr.span})"
+        origin = Origin(OriginKind.PARAMETER_VALUE, name, expr.span, note)
+        inputs[name] = with_origin(evaluate(expr, scope), origin)
+        input_exprs[name] = (expr, scope)
+    return inputs, input_exprs
 
 
 # -- variable values ------------------------------------------------------------------------
@@ -301,7 +310,9 @@ def _load_plan(display: str, text: str) -> FileModel:
             parent_address, separator, name = module_address.rpartition(".module.")
             if not separator:
                 parent_address, name = "", module_address.removeprefix("module.")
-            call = Block("module", (name,), Body(), Span.point(display, 1))
+            at = Span.point(display, 1)
+            inputs = _with_references(Body(), references.get(module_address), at)
+            call = Block("module", (name,), inputs, at)
             siblings = calls.setdefault(parent_address, [])
             if all(c.labels != call.labels for c in siblings):
                 siblings.append(call)
@@ -311,10 +322,16 @@ def _load_plan(display: str, text: str) -> FileModel:
 
     def instantiate(module_address: str, parent: Instance | None, call: Block | None) -> Instance:
         blocks = (*modules.get(module_address, ()), *calls.get(module_address, ()))
+        label = f"module '{module_address}'" if module_address else ""
+        inputs, input_exprs = (
+            _call_inputs(call, parent.scope(), label) if call and parent else ({}, {})
+        )
         instance = Instance(
             Module.of(display, blocks),
             root_path=display,
-            label=f"module '{module_address}'" if module_address else "",
+            label=label,
+            inputs=inputs,
+            input_exprs=input_exprs,
             parent=parent,
             call=call,
             load_child=load_child,
@@ -385,7 +402,8 @@ def _items(node: arm_json.JNode | None) -> list[arm_json.JObject]:
 
 
 def _configuration_references(root: arm_json.JObject) -> dict[str, Any]:
-    """Resource address (module path + type.name) -> its configuration ``expressions``."""
+    """Resource address (module path + type.name) -> its configuration ``expressions``; also
+    module address -> its call's input ``expressions`` (a child's ``var.x`` reads them)."""
     found: dict[str, Any] = {}
     configuration = root.get("configuration")
     module = (
@@ -403,8 +421,12 @@ def _configuration_references(root: arm_json.JObject) -> dict[str, Any]:
         calls = node.get("module_calls")
         if isinstance(calls, arm_json.JObject):
             for name, call in calls.items():
-                inner = call.get("module") if isinstance(call, arm_json.JObject) else None
-                walk(inner, f"{prefix}module.{name}.")
+                if not isinstance(call, arm_json.JObject):
+                    continue
+                inputs = call.get("expressions")
+                if inputs is not None:
+                    found[f"{prefix}module.{name}"] = arm_json.plain(inputs)
+                walk(call.get("module"), f"{prefix}module.{name}.")
 
     walk(module, "")
     return found
@@ -417,7 +439,14 @@ def _with_references(body: Body, expressions: Any, span: Span) -> Body:
     attributes = dict(body.attributes)
     blocks = list(body.blocks)
     for name, expression in expressions.items():
-        if isinstance(expression, Mapping) and "references" in expression:
+        if isinstance(expression, Mapping) and "constant_value" in expression:
+            if name not in attributes:  # a module call's literal input
+                try:
+                    expr = parse_hcl_expression(json.dumps(expression["constant_value"]), span)
+                except HclSyntaxError:
+                    continue
+                attributes[name] = Attribute(name, expr, span)
+        elif isinstance(expression, Mapping) and "references" in expression:
             current = attributes.get(name)
             unknown = current is None or (
                 current.expr.kind is Kind.LITERAL and current.expr.value is None
