@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from acr_trusted.lint.scan import (
-    RELEVANT,
     TextCache,
     config_file_near,
     discover,
     format_of,
+    is_relevant,
     nothing_to_parse,
     parameter_file_templates,
 )
@@ -123,7 +126,7 @@ def test_format_routing(name: str, text: str, fmt: str | None) -> None:
     ],
 )
 def test_prefilter_keeps_registry_files_and_local_module_calls(text: str) -> None:
-    assert RELEVANT.search(text)
+    assert is_relevant(text)
 
 
 @pytest.mark.parametrize(
@@ -137,7 +140,7 @@ def test_prefilter_keeps_registry_files_and_local_module_calls(text: str) -> Non
     ],
 )
 def test_prefilter_skips_files_without_registry_tokens(text: str) -> None:
-    assert not RELEVANT.search(text)
+    assert not is_relevant(text)
 
 
 def test_corpus_files_that_only_call_a_local_registry_module_pass_the_prefilter(
@@ -153,14 +156,14 @@ def test_corpus_files_that_only_call_a_local_registry_module_pass_the_prefilter(
     ]
     assert len(callers) >= 7
     for file in callers:
-        assert RELEVANT.search(file.read_text(encoding="utf-8")), file
+        assert is_relevant(file.read_text(encoding="utf-8")), file
 
 
 def test_every_labelled_corpus_file_passes_the_prefilter(shared_dir: Path) -> None:
     rows = (CORPUS / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]
     for row in rows:
         file = CORPUS / row.split("\t")[0]
-        assert RELEVANT.search(file.read_text(encoding="utf-8-sig")), file
+        assert is_relevant(file.read_text(encoding="utf-8-sig")), file
 
 
 def test_text_cache_reads_once_drops_the_bom_and_keeps_crlf(tmp_path: Path) -> None:
@@ -223,3 +226,34 @@ def test_parameter_file_templates_most_specific_first() -> None:
         Path("infra/main.bicep"),
     ]
     assert parameter_file_templates(Path("infra/values.json")) == []
+
+
+_DOCUMENTED = re.compile(  # docs/lint.md, "The pre-filter"
+    r"registr|azurecr|acr"
+    r"|\bmodule\s+[A-Za-z_]\w*\s+'(?!br[:/]|ts[:/])"
+    r"|\busing\s+'"
+    r"|\bsource\"?\s*[=:]\s*\"\.\.?/"
+    r"|relativePath|deploymentParameters",
+    re.IGNORECASE,
+)
+_FRAGMENTS = [
+    *("module", "MODULE", "using", "Using", "source", "reSource", "resource", "x", "_", "1"),
+    *(" ", "\t", "\n", "'", '"', "=", ":", "./", "../", ".", "/", "br:", "br/", "ts/", "é"),
+    *("acr", "AcR", "a", "cr", "registr", "azurecr", "relativePath", "deploymentparameters"),
+]
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12).map("".join))
+def test_prefilter_agrees_with_the_documented_pattern(text: str) -> None:
+    assert is_relevant(text) == bool(_DOCUMENTED.search(text))
+
+
+def test_relevance_is_found_once_per_file(tmp_path: Path) -> None:
+    cache = TextCache()
+    acr, storage = tmp_path / "acr.bicep", tmp_path / "sa.bicep"
+    write(acr, "resource acr 'Microsoft.ContainerRegistry/registries@2023-07-01' = {}")
+    write(storage, "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {}")
+    assert cache.relevant(acr)
+    assert not cache.relevant(storage)
+    acr.unlink()  # the answer, like the text, is kept for the run
+    assert cache.relevant(acr)

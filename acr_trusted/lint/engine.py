@@ -1,7 +1,7 @@
 """The linter's driver: find the files, skip the irrelevant ones cheaply, load, check, filter.
 
 Speed matters because the common pre-commit run touches files that have nothing to do with a
-registry: every file is read once and tested with :data:`~acr_trusted.lint.scan.RELEVANT`, and
+registry: every file is read once and tested with :func:`~acr_trusted.lint.scan.is_relevant`, and
 only a match is handed to a loader. Loaders are imported on first use, so a run over
 Terraform never imports the Bicep parser. A loader or rule that fails unexpectedly costs only
 its own file an ACRT000 finding.
@@ -30,7 +30,6 @@ from acr_trusted.lint.model import FileModel, LoadContext, Span
 from acr_trusted.lint.processes import Share
 from acr_trusted.lint.scan import (
     BOM,
-    RELEVANT,
     LintResult,
     TextCache,
     discover,
@@ -201,7 +200,7 @@ class _Linter:
             text = self.read_text(file)
         except (OSError, UnicodeDecodeError):
             return None
-        return format_of(file, text) if RELEVANT.search(text) else None
+        return format_of(file, text) if self.read_text.relevant(file) else None
 
     def __call__(self, files: Sequence[tuple[str, Path]]) -> list[Finding]:
         out: list[Finding] = []
@@ -236,7 +235,7 @@ def _lint_file(
     except OSError as exc:
         return [_parse_error(display, f"cannot read: {exc.strerror or exc}")]
     fmt = format_of(file, text)
-    if fmt is None or not RELEVANT.search(text):
+    if fmt is None or not read_text.relevant(file):
         return []
     try:
         model = modules[fmt].load(file, text, ctx)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from acr_trusted.lint.scan import RELEVANT, TextCache, format_of, parameter_file_templates
+from acr_trusted.lint.scan import TextCache, format_of, parameter_file_templates
 from acr_trusted.lint.workload import Job, bicep_references, split
 
 Share = list[tuple[str, Path]]
@@ -43,7 +43,7 @@ def plan(found: Mapping[str, Path], read_text: TextCache) -> list[Share]:
             here.append((display, file))
             continue
         fmt = format_of(file, text)
-        if fmt is None or RELEVANT.search(text) is None:
+        if fmt is None or not read_text.relevant(file):
             here.append((display, file))
         else:
             jobs.append(_job(display, file, fmt, text))

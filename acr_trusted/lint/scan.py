@@ -3,7 +3,7 @@
 This module imports nothing but the standard library (``typing`` is already loaded by the
 package), because for the most common pre-commit run -- a commit that touches no registry --
 it is all the linter runs: the command line reads each file once, tests it with
-:data:`RELEVANT` and exits without importing attrs, the model, the rules or any parser.
+:func:`is_relevant` and exits without importing attrs, the model, the rules or any parser.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ BICEP_SUFFIXES = (".bicep", ".bicepparam")
 TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tf.json", ".tfvars.json")
 HANDLED_SUFFIXES = (*BICEP_SUFFIXES, *TERRAFORM_SUFFIXES, ".json")
 
-# The pre-filter. A file is parsed only if its text matches, case-insensitively:
+# The pre-filter. A file is parsed only if its text has, in any case:
 # - a registry token: "registr" (Microsoft.ContainerRegistry/registries, container-registry/
 #   registry modules, azurerm_container_registry*, imageRegistryCredentials, containerRegistry),
 #   "azurecr" (login servers) or "acr" (acrUseManagedIdentityCreds, AcrPull, acr* symbols);
@@ -32,14 +32,34 @@ HANDLED_SUFFIXES = (*BICEP_SUFFIXES, *TERRAFORM_SUFFIXES, ".json")
 #   or `"../..."` (HCL or JSON), an ARM linked template's `relativePath`, or an ARM parameter
 #   file (`deploymentParameters` schema), whose template is read by the loader.
 # A false match only costs a parse; a miss would hide a finding, so the tokens are broad.
-RELEVANT = re.compile(
-    r"registr|azurecr|acr"
-    r"|\bmodule\s+[A-Za-z_]\w*\s+'(?!br[:/]|ts[:/])"
-    r"|\busing\s+'"
-    r"|\bsource\"?\s*[=:]\s*\"\.\.?/"
-    r"|relativePath|deploymentParameters",
-    re.IGNORECASE,
+# The text is lowered once and searched for plain words, the references' patterns tried only
+# where their keyword starts a word: one case-insensitive regular expression of all of it
+# took 80 us a file, most of a 10,000-file run.
+_TOKENS = ("registr", "azurecr", "acr", "relativepath", "deploymentparameters")
+_REFERENCES = (
+    ("module", re.compile(r"module\s+[a-z_]\w*\s+'(?!br[:/]|ts[:/])")),
+    ("using", re.compile(r"using\s+'")),
+    ("source", re.compile(r"source\"?\s*[=:]\s*\"\.\.?/")),
 )
+
+
+def is_relevant(text: str) -> bool:
+    """Whether ``text`` passes the pre-filter (see above)."""
+    lowered = text.lower()
+    return any(token in lowered for token in _TOKENS) or _refers(lowered)
+
+
+def _refers(lowered: str) -> bool:
+    for word, pattern in _REFERENCES:
+        at = lowered.find(word)
+        while at >= 0:
+            before = lowered[at - 1] if at else " "
+            if not (before.isalnum() or before == "_") and pattern.match(lowered, at):
+                return True
+            at = lowered.find(word, at + 1)
+    return False
+
+
 # `terraform show -json` output: routed to the Terraform loader whatever the file is called.
 _PLAN_JSON = re.compile(r'"format_version"[\s\S]*"(?:planned_values|resource_changes)"')
 
@@ -169,15 +189,28 @@ class TextCache:
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
+        self._relevant: dict[str, bool] = {}
 
     def __call__(self, path: Path) -> str:
-        key = os.path.abspath(path)
-        text = self._texts.get(key)
+        given = os.fspath(path)
+        text = self._texts.get(given)
         if text is None:
-            with open(key, "rb") as handle:
-                text = handle.read().decode("utf-8-sig")
-            self._texts[key] = text
+            key = os.path.abspath(given)
+            text = self._texts.get(key)
+            if text is None:
+                with open(key, "rb") as handle:
+                    text = handle.read().decode("utf-8-sig")
+                self._texts[key] = text
+            self._texts[given] = text
         return text
+
+    def relevant(self, path: Path) -> bool:
+        """Whether the file passes the pre-filter (:func:`is_relevant`), found once per file."""
+        key = os.fspath(path)
+        found = self._relevant.get(key)
+        if found is None:
+            found = self._relevant[key] = is_relevant(self(path))
+        return found
 
 
 PYPROJECT = "pyproject.toml"
@@ -223,6 +256,6 @@ def nothing_to_parse(found: Mapping[str, Path], read_text: TextCache) -> bool:
             text = read_text(file)
         except (OSError, UnicodeDecodeError):
             return False  # reported as ACRT000 by the engine
-        if format_of(file, text) is not None and RELEVANT.search(text):
+        if format_of(file, text) is not None and read_text.relevant(file):
             return False
     return True
