@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE
-    result = lint(args.paths, config=config, read_text=read_text)
+    result = lint(args.paths, config=config, read_text=read_text, discovered=(found, missing))
     for path in result.missing:
         _error(f"{path}: no such file or directory")
     changed = False

@@ -135,14 +135,16 @@ def lint(
     loaders: Mapping[str, Loader] | None = None,
     check: CheckFn | None = None,
     read_text: TextCache | None = None,
+    discovered: tuple[Mapping[str, Path], Sequence[str]] | None = None,
 ) -> LintResult:
     """Lint files and directories; findings only for the files given or found under them.
 
     ``loaders`` (format -> object with ``load``) and ``check`` replace the real loaders and
     ``acr_trusted.lint.rules.check``, for tests; formats not in ``loaders`` use the real module.
-    ``read_text`` is a cache the caller already filled (the command line's pre-filter pass).
+    ``read_text`` is a cache the caller already filled (the command line's pre-filter pass),
+    and ``discovered`` what :func:`~acr_trusted.lint.scan.discover` gave it for ``paths``.
     """
-    found, missing = discover(paths)
+    found, missing = discovered if discovered is not None else discover(paths)
     read_text = read_text or TextCache()
     linter = _Linter(found, config, read_text, loaders, check)
     # doubles for loaders or rules may record what they see: keep such runs in one process
