@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 from acr_trusted.lint import evaluate as ev
+from acr_trusted.lint import rules
 from acr_trusted.lint.bicep_consumers import (
     avm_identity_type,
     consumers_of_resource,
@@ -26,7 +27,7 @@ from acr_trusted.lint.model import (
     consumers_of,
     posture_of,
 )
-from tests.bicep_helpers import FIXTURES, load, registry
+from tests.bicep_helpers import FIXTURES, load, load_text, registry
 
 AT = Span.point("c.bicep", 1)
 _NAMES = itertools.count()
@@ -138,6 +139,69 @@ def test_a_web_app_pulls_over_its_vnet_by_any_of_its_settings(
     )
     pull = web.attr("vnet_image_pull")
     assert (ev.truthy(pull) if pull.known else None) is pulls_over_vnet
+
+
+@pytest.mark.parametrize("stack", ["SITECONTAINERS", "PYTHON|3.12", "sitecontainers"])
+def test_a_web_app_without_a_docker_image_is_no_consumer(stack: str) -> None:
+    """Not a registry named 'SITECONTAINERS' (Aspire's sidecar-model sites)."""
+    body = f"{{\n  name: 'w'\n  properties: {{ siteConfig: {{ linuxFxVersion: '{stack}' }} }}\n}}"
+    assert consumers("Microsoft.Web/sites", body) == []
+
+
+SIDECAR_SITE = """\
+resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
+  name: 'contosoacr'
+  location: 'westeurope'
+  sku: { name: 'Premium' }
+  properties: { publicNetworkAccess: 'Disabled' }
+}
+resource webapp 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'api'
+  properties: {
+    PULL
+    siteConfig: {
+      linuxFxVersion: 'SITECONTAINERS'
+      acrUseManagedIdentityCreds: true
+    }
+  }
+}
+resource mainContainer 'Microsoft.Web/sites/sitecontainers@2024-04-01' = {
+  name: 'main'
+  parent: webapp
+  properties: {
+    authType: 'UserAssigned'
+    image: '${acr.properties.loginServer}/api:1'
+    isMain: true
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("pull", "expected"),
+    [("", ["ACRT009"]), ("outboundVnetRouting: { imagePullTraffic: true }", [])],
+)
+def test_a_sidecar_model_container_pulls_as_its_parent_site_says(
+    pull: str, expected: list[str]
+) -> None:
+    model = load_text(SIDECAR_SITE.replace("PULL", pull))
+    (container,) = model.consumers
+    assert container.kind is ConsumerKind.WEB_APP
+    assert container.symbol == "mainContainer"
+    assert container.link == RegistryLink(symbol="acr")
+    assert container.attr("uses_managed_identity").value is True
+    assert [f.rule for f in rules.check(model)] == expected
+
+
+def test_a_sidecar_container_of_a_site_declared_elsewhere_pulls_undecidably() -> None:
+    body = (
+        "{\n  name: 'main'\n  properties: {\n"
+        "    image: 'contosoacr.azurecr.io/api:1'\n    authType: 'Anonymous'\n  }\n}"
+    )
+    (container,) = consumers("Microsoft.Web/sites/sitecontainers", body)
+    assert container.link == RegistryLink(login_server="contosoacr.azurecr.io")
+    assert not container.attr("vnet_image_pull").known
+    assert container.attr("uses_managed_identity").value is False
 
 
 def test_a_role_assignment_reads_role_guids_out_of_resource_ids() -> None:

@@ -15,7 +15,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from attrs import evolve
 
 from acr_trusted.lint import evaluate as ev
-from acr_trusted.lint.bicep_eval import REGISTRY_TYPE, Evaluator, Obj, link_of, lookup, ref_of
+from acr_trusted.lint.bicep_eval import (
+    REGISTRY_TYPE,
+    Evaluator,
+    Obj,
+    link_of,
+    lookup,
+    ref_of,
+    unwrap_body,
+)
 from acr_trusted.lint.model import (
     IMAGE_PULL_OVER_VNET,
     IMAGE_PULL_SETTING,
@@ -169,10 +177,12 @@ def _web_app(site: _Site) -> list[Consumer]:
     )
     if image is None:
         return []
+    text = image.text()
+    if text and not text.upper().startswith("DOCKER|"):
+        return []  # a runtime stack ('PYTHON|3.12'), or 'SITECONTAINERS': see _site_container
     link = link_of(image)
     if link.empty:
         return []
-    text = image.text()
     shown = (
         Value.of(text.split("|", 1)[-1], image.span) if text else Value.unknown(image.expression)
     )
@@ -190,6 +200,52 @@ def _web_app(site: _Site) -> list[Consumer]:
             },
         )
     ]
+
+
+_SITE_TYPE = "microsoft.web/sites"
+_MANAGED_AUTH = ("systemidentity", "userassigned")
+
+
+def _site_container(site: _Site) -> list[Consumer]:
+    """A container of a site in the sidecar model (``Microsoft.Web/sites/sitecontainers``; the
+    site's ``linuxFxVersion`` is ``SITECONTAINERS``): App Service pulls its ``image`` as it pulls
+    a ``DOCKER|`` image, over the VNet when its parent site says so."""
+    image = site.get("properties.image")
+    link = link_of(image) if image is not None else RegistryLink()
+    if image is None or link.empty:
+        return []
+    auth = site.get("properties.authType")
+    managed = Value.of(False)
+    if auth is not None:
+        text = (auth.text() or "").lower()
+        managed = Value.of(text in _MANAGED_AUTH, auth.span) if auth.known else auth
+    parent = _parent_site(site)
+    pull = _vnet_image_pull(parent) if parent is not None else None
+    return [
+        site.consumer(
+            ConsumerKind.WEB_APP,
+            link,
+            {
+                "image": image,
+                "vnet_image_pull": pull or Value.unknown("the parent site's VNet image pull"),
+                "uses_managed_identity": managed,
+            },
+        )
+    ]
+
+
+def _parent_site(site: _Site) -> _Site | None:
+    """The site a ``parent:`` names, when it is declared in the same file."""
+    parent = site.get("parent")
+    ref = ref_of(parent) if parent is not None else None
+    resources = site.evaluator.template.resources
+    if ref is None or ref.attribute or ref.resource_type != _SITE_TYPE:
+        return None
+    resource = resources.get(ref.link.symbol or "")
+    if resource is None:
+        return None
+    body = site.evaluator.body_value(unwrap_body(resource.body)[0], {})
+    return _Site(site.evaluator, body, site.symbol, site.span, None, None)
 
 
 def _vnet_image_pull(site: _Site) -> Value:
@@ -293,6 +349,8 @@ _BY_TYPE: dict[str, Extractor] = {
     "microsoft.machinelearningservices/workspaces": _ml_workspace,
     "microsoft.web/sites": _web_app,
     "microsoft.web/sites/slots": _web_app,
+    "microsoft.web/sites/sitecontainers": _site_container,
+    "microsoft.web/sites/slots/sitecontainers": _site_container,
     "microsoft.authorization/roleassignments": _role_assignment,
     "microsoft.resources/deploymentscripts": _deployment_script,
     "avm-registry-role-assignments": _registry_module_roles,
