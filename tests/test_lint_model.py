@@ -21,9 +21,11 @@ from acr_trusted.lint.model import (
     api_version_key,
     consumers_of,
     effective_properties,
+    ignored_patch_properties,
     ignored_properties,
     link_matches,
     posture_of,
+    predates,
 )
 
 P = RegistryProperty
@@ -357,3 +359,25 @@ def test_properties_an_old_api_version_lacks_are_ignored() -> None:
     assert RegistryProperty.PUBLIC_NETWORK_ACCESS in effective_properties(old)
     assert ignored_properties(evolve(old, api_version="2025-11-01")) == ()
     assert ignored_properties(evolve(old, api_version=None)) == ()
+
+
+def test_patch_properties_its_api_version_lacks_are_ignored() -> None:
+    """An azapi_update_resource under an older API version does not set what it predates."""
+    old = evolve(
+        patch(TASKS_BYPASS=Value.of(True), PUBLIC_NETWORK_ACCESS=Value.of("Disabled")),
+        attributes={
+            **patch(
+                TASKS_BYPASS=Value.of(True), PUBLIC_NETWORK_ACCESS=Value.of("Disabled")
+            ).attributes,
+            "api_version": Value.of("2023-11-01-preview"),
+        },
+    )
+    assert ignored_patch_properties(old) == (RegistryProperty.TASKS_BYPASS,)
+    props = effective_properties(registry(TASKS_BYPASS=Value.of(False)), [old])
+    assert props[P.TASKS_BYPASS].value is False
+    assert props[P.PUBLIC_NETWORK_ACCESS].value == "Disabled"
+    assert ignored_patch_properties(patch(TASKS_BYPASS=Value.of(True))) == ()  # no version
+    assert predates("2025-04-01", P.ROLE_ASSIGNMENT_MODE)  # a later version that lacks it
+    assert not predates("2025-11-01", P.ROLE_ASSIGNMENT_MODE)
+    assert not predates("latest", P.TASKS_BYPASS)
+    assert not predates("2017-10-01", P.SKU)  # in every version

@@ -358,7 +358,8 @@ class Consumer:
     - role-assignment: ``role`` (name, GUID or role definition id), ``principal_type``,
       ``principal_is_managed_identity`` (bool).
     - registry-patch: ``properties`` (dict RegistryProperty value -> Value), ``source``
-      ("azapi_update_resource" | "deployment-script").
+      ("azapi_update_resource" | "deployment-script"), optionally ``api_version`` (str: the
+      patch's API version; properties it predates are ignored, see ``ignored_patch_properties``).
     """
 
     kind: ConsumerKind
@@ -440,23 +441,42 @@ def api_version_key(version: str) -> tuple[str, int] | None:
     return (f"{year}-{month}-{day}", 0 if suffix else 1)
 
 
+def predates(api_version: str, prop: RegistryProperty) -> bool:
+    """Does ``api_version`` predate ``prop`` (or lack it), so that ARM ignores the property?"""
+    if prop not in INTRODUCED:
+        return False
+    since, lacking = INTRODUCED[prop]
+    current, first = api_version_key(api_version), api_version_key(since)
+    if current is None or first is None:
+        return False
+    return current < first or api_version.strip().lower() in lacking
+
+
 def ignored_properties(registry: Registry) -> tuple[RegistryProperty, ...]:
     """The declared properties the registry's API version predates, which ARM ignores."""
     api = registry.api_version
-    current = api_version_key(api) if api else None
-    if api is None or current is None:
+    if api is None:
         return ()
     ignored = []
-    for prop, (since, lacking) in INTRODUCED.items():
+    for prop in INTRODUCED:
         value = registry.properties.get(prop)
         if value is None or value.origin.kind is OriginKind.ABSENT:
             continue
         if value.known and value.value is None:
             continue  # null is not sent
-        first = api_version_key(since)
-        if first is not None and (current < first or api.lower() in lacking):
+        if predates(api, prop):
             ignored.append(prop)
     return tuple(ignored)
+
+
+def ignored_patch_properties(patch: Consumer) -> tuple[RegistryProperty, ...]:
+    """The properties a registry patch sets under an API version that predates them (its
+    ``api_version`` attribute, e.g. ``azapi_update_resource``'s ``type = "...@2023-07-01"``)."""
+    api = patch.attr("api_version").text()
+    patched = patch.attr("properties")
+    if not api or not patched.known or not isinstance(patched.value, Mapping):
+        return ()
+    return tuple(p for p in INTRODUCED if p.value in patched.value and predates(api, p))
 
 
 def effective_properties(
@@ -477,9 +497,10 @@ def effective_properties(
         if consumer.kind is not ConsumerKind.REGISTRY_PATCH:
             continue
         patched = consumer.attr("properties")
+        ignored = {p.value for p in ignored_patch_properties(consumer)}
         if patched.known and isinstance(patched.value, Mapping):
             for key, value in patched.value.items():
-                if isinstance(value, Value):
+                if isinstance(value, Value) and key not in ignored:
                     props[RegistryProperty(key)] = value
     return props
 

@@ -42,6 +42,7 @@ from acr_trusted.lint.model import (
     Value,
     consumers_of,
     effective_properties,
+    ignored_patch_properties,
     ignored_properties,
     posture_of,
 )
@@ -418,9 +419,29 @@ def api_version_too_old(s: Subject) -> Iterator[Outcome]:
             "ACRT006",
             s.at(value),
             f"{s.name(prop)} of registry '{s.label}' is set under API version "
-            f"{s.registry.api_version}, which predates it (first in {INTRODUCED[prop][0]}), "
+            f"{s.registry.api_version}, {_lacking(s.registry.api_version or '', prop)}, "
             f"so it is ignored; use API version {LATEST_STABLE_API} or later",
         )
+    for patch in s.linked(ConsumerKind.REGISTRY_PATCH):
+        for prop in ignored_patch_properties(patch):
+            value = patch.attr("properties").value[prop.value]
+            api = patch.attr("api_version").text() or ""
+            yield s.finding(
+                "ACRT006",
+                s.first_here(value.span, patch.span),
+                f"{prop.value.removeprefix('properties.')} of registry '{s.label}' is patched by "
+                f"'{label(patch)}' under API version {api}, {_lacking(api, prop)}, so the patch "
+                f"does not set it; use API version {LATEST_STABLE_API} or later",
+                owner=patch,
+            )
+
+
+def _lacking(api: str, prop: RegistryProperty) -> str:
+    """Why ``api`` has no ``prop``: it is older, or one of the later versions without it."""
+    since, lacking = INTRODUCED[prop]
+    if api.strip().lower() in lacking:
+        return f"which lacks it (added in {since}, but absent from {api})"
+    return f"which predates it (first in {since})"
 
 
 def abac_ignores_acr_roles(s: Subject) -> Iterator[Outcome]:

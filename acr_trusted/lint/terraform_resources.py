@@ -623,6 +623,7 @@ class _Reader:
                 self.span(block.span),
             ),
             "source": Value.of("azapi_update_resource"),
+            "api_version": Value.of(_api_version(evaluate(block.body.expr("type"), scope))),
         }
         self.add_consumer(ConsumerKind.REGISTRY_PATCH, block, link, attributes)
 
@@ -646,7 +647,7 @@ class _Reader:
                 _expr_path(body_expr, ("properties", "agentPoolName")),
             ),
             "custom_registries": self.azapi_credentials(block, body, body_expr, scope, link),
-            "api_version": Value.of(type_text.split("@", 1)[1] if "@" in type_text else None),
+            "api_version": Value.of(_api_version(Value.of(type_text))),
             "name": self.value(block.body, "name", scope) or ABSENT,
         }
         self.add_consumer(ConsumerKind.TASK, block, link, attributes)
@@ -785,6 +786,12 @@ def expand(body: Body, block_type: str, scope: Scope) -> list[tuple[Body, Scope,
         for item_scope, certain in [(scope, False)] if expanded is None else expanded:
             found.append((contents[0].body, item_scope, certain))
     return found
+
+
+def _api_version(type_value: Value) -> str | None:
+    """The ``@api-version`` of an azapi ``type``, if known."""
+    text = type_value.text() or ""
+    return text.split("@", 1)[1] if "@" in text else None
 
 
 def _rule_members(rules: Value, key: str) -> Value:
