@@ -206,3 +206,24 @@ def test_a_config_file_is_still_validated_when_nothing_needs_parsing(
     write(Path(".acr-trusted.toml"), "fail-levle = 'note'\n")
     assert cli.main(["storage.bicep"]) == 2
     assert "unknown key 'fail-levle'" in outputs(capsys)[1]
+
+
+def test_the_collector_is_tuned_for_the_run_and_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    seen: list[tuple[int, ...]] = []
+    fake = engine.lint
+
+    def recording(*args: object, **kwargs: object) -> object:
+        seen.append(gc.get_threshold())
+        return fake(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "lint", recording)
+    write(Path("good.bicep"), GOOD)
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    assert cli.main(["good.bicep"]) == 0
+    assert seen == [(10_000, 20, 20)]
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen

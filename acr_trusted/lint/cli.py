@@ -8,8 +8,10 @@ or ``--fix`` changed a file; 2 a usage or configuration error, or a path that do
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,6 +134,21 @@ def _nothing_to_lint(
     return nothing_to_parse(found, read_text)
 
 
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """A lint run builds many objects that live to its end (parse trees) and little cyclic
+    garbage: while it runs, the collector runs rarely and skips what was imported before it
+    (forked children inherit both). About a tenth of a run's time; restored afterwards."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(10_000, 20, 20)
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
 def _report(result: LintResult, fmt: str) -> None:
     sys.stdout.write(render(result, fmt))
     if fmt in ("text", "github"):
@@ -152,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE
-    result = lint(args.paths, config=config, read_text=read_text, discovered=(found, missing))
+    with _few_collections():
+        result = lint(args.paths, config=config, read_text=read_text, discovered=(found, missing))
     for path in result.missing:
         _error(f"{path}: no such file or directory")
     changed = False
