@@ -57,3 +57,27 @@ def test_avm_bicep_bypass_defaults_to_azure_services() -> None:
     built = entry_for(AVM_BICEP).build({}, CALL_SITE)
     bypass = built.properties.get(RegistryProperty.BYPASS_OPTIONS)
     assert bypass is None or bypass.is_("AzureServices")
+
+
+@pytest.mark.parametrize(
+    ("source", "known"),
+    [
+        ("github.com/Azure/terraform-azurerm-avm-res-containerregistry-registry", True),
+        (
+            "git::https://github.com/Azure/terraform-azurerm-avm-res-containerregistry-registry"
+            ".git?ref=v0.4.0",
+            True,
+        ),
+        ("git@github.com:Azure/terraform-azurerm-avm-res-containerregistry-registry.git", True),
+        # a fork may change defaults; a sub-module is another module
+        ("github.com/zioproto/terraform-azurerm-avm-res-containerregistry-registry?ref=v4", False),
+        (
+            "git::https://github.com/Azure/terraform-azurerm-avm-res-containerregistry-registry"
+            ".git//modules/task",
+            False,
+        ),
+    ],
+)
+def test_avm_terraform_module_from_its_github_repository(source: str, known: bool) -> None:
+    entry = find_known_module(source)
+    assert (entry is not None and entry.key == AVM_TERRAFORM) is known

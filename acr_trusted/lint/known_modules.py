@@ -259,7 +259,10 @@ KNOWN_MODULES.append(
         key=_AVM_TERRAFORM,
         pattern=re.compile(
             r"^(?:registry\.terraform\.io/)?azure/avm-res-containerregistry-registry/azurerm"
-            r"(?://.*)?$",
+            r"(?://.*)?$"
+            # the same module from its GitHub repository (not a fork), at any ref
+            r"|^(?:git::)?(?:https://|ssh://git@|git@)?github\.com[/:]azure/"
+            r"terraform-azurerm-avm-res-containerregistry-registry(?:\.git)?(?:\?.*)?$",
             re.I,
         ),
         versions="0.x, read at commit a41c2f3 (2026-07; has network_rule_bypass_for_tasks_enabled)",
