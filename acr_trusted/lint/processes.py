@@ -1,4 +1,4 @@
-"""Linting in several processes: plan the shares, fork the children, collect their findings.
+"""Linting in several processes: the shares of a run, and forking a child to lint one.
 
 Parsing is pure Python, so on a machine with two or more cores a run with enough to parse is
 shared between forked processes (:mod:`acr_trusted.lint.workload` says how the files are
