@@ -139,6 +139,45 @@ def test_module_loop_gives_one_registry_and_call_site_literal_is_fixable() -> No
     assert text[bypass.span.start_offset : bypass.span.end_offset] == "'None'"
 
 
+OPTIONAL_ENDPOINT = """\
+param usePrivateEndpoint bool = false
+resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
+  name: 'contosoacr'
+  location: 'westeurope'
+  sku: { name: 'Premium' }
+  properties: { networkRuleBypassOptions: 'None' }
+}
+resource pe 'Microsoft.Network/privateEndpoints@2023-09-01' = if (usePrivateEndpoint) {
+  name: 'pe'
+  properties: {
+    privateLinkServiceConnections: [
+      { name: 'acr', properties: { privateLinkServiceId: acr.id, groupIds: ['registry'] } }
+    ]
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(("default", "endpoints"), [("false", 0), ("true", 1), ("p", 1)])
+def test_a_consumer_whose_condition_is_false_is_not_deployed(default: str, endpoints: int) -> None:
+    """As ARM skips it: an optional private endpoint switched off restricts nothing."""
+    text = OPTIONAL_ENDPOINT.replace("bool = false", f"bool = {default}")
+    model = load_text(text)
+    assert len(model.consumers) == endpoints
+    assert (["ACRT001"] if endpoints else []) == [f.rule for f in rules.check(model)]
+
+
+def test_a_module_that_is_not_deployed_keeps_its_registries_not_its_consumers(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "acr.bicep").write_text(OPTIONAL_ENDPOINT.replace("= false", "= true"), "utf-8")
+    main = tmp_path / "main.bicep"
+    main.write_text("module acr 'acr.bicep' = if (false) {\n  name: 'acr'\n}\n", "utf-8")
+    model = load(main, tmp_path)
+    assert registry(model, "acr").conditional
+    assert model.consumers == ()
+
+
 def test_module_recursion_and_missing_module_do_not_crash() -> None:
     model = load(FIXTURES / "modules" / "main.bicep")
     assert {r.symbol for r in model.registries} == {"acr", "open", "many", "avm"}

@@ -359,11 +359,12 @@ class _Loader:
         if known is None and not local and not is_consumer_module(module.path):
             self._module_parts[(evaluator.scope, symbol)] = ((), ())
             return (), ()  # another registry module: nothing it deploys touches a registry
-        deployed = instances(evaluator, module.body)
-        if not deployed:
+        first = instance(evaluator, module.body)
+        if first is None:
             self._module_parts[(evaluator.scope, symbol)] = ((), ())
             return (), ()
-        body, _, conditional = deployed[0]
+        body, _, conditional = first
+        deployed = instances(evaluator, module.body, first)
         args = _arguments(evaluator, body)
         call_symbol = qualify(evaluator.scope, symbol)
         parts: _Parts | None = None
@@ -412,12 +413,14 @@ class _Loader:
             consumers = []
             for index, (item, _, _) in enumerate(deployed):
                 item_symbol = qualify(evaluator.scope, _item_symbol(symbol, index, deployed))
-                item_args = args if index == 0 else _arguments(evaluator, item)
+                item_args = args if item is body else _arguments(evaluator, item)
                 consumers.extend(
                     _shaped_consumers(evaluator, source, item_args, item_symbol, module.span)
                 )
             parts = ((), tuple(consumers))
             outputs[symbol] = Value.unknown(f"{symbol}.outputs", module.span)
+        if not deployed:  # not deployed with these values: its registries stay (conditional)
+            parts = (parts[0], ())
         self._module_parts[(evaluator.scope, symbol)] = parts
         return parts
 
@@ -592,20 +595,28 @@ def instance(evaluator: Evaluator, body_node: Any) -> tuple[Value, dict[str, Val
     return value, env, conditional
 
 
-def instances(evaluator: Evaluator, body_node: Any) -> list[tuple[Value, dict[str, Value], bool]]:
-    """Like :func:`instance`, for every item of a ``[for ...]`` over a known list (up to 64).
+def instances(
+    evaluator: Evaluator,
+    body_node: Any,
+    first: tuple[Value, dict[str, Value], bool] | None = None,
+) -> list[tuple[Value, dict[str, Value], bool]]:
+    """Like :func:`instance` (``first``, when the caller has it), for every item of a
+    ``[for ...]`` over a known list (up to 64) that is deployed.
 
-    Consumers come from every item (each task of a loop is a task); registries from the first.
+    Consumers come from every item (each task of a loop is a task); registries from the first,
+    deployed or not. An item whose condition is false with these values is left out, as ARM
+    skips it: ``if (usePrivateEndpoint)`` with the default ``false`` restricts nothing.
     """
     node, condition, loop = unwrap_body(body_node)
-    first = instance(evaluator, body_node)
+    first = first or instance(evaluator, body_node)
     if first is None:
         return []
+    deployed = condition is None or ev.truthy(evaluator.value(condition, first[1])) is not False
+    out = [first] if deployed else []
     items = evaluator.value(loop.children[1], {}) if loop is not None else None
     data = items.value if items is not None and items.known else None
     if not isinstance(data, list) or len(data) < 2:
-        return [first]
-    out = [first]
+        return out
     for index, item in enumerate(data[1:MAX_LOOP_ITEMS], start=1):
         env: dict[str, Value] = {}
         bind(env, loop.children[0], item, index)
