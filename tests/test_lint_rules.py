@@ -1072,3 +1072,22 @@ def test_bicep_registry_label_stays_its_symbol() -> None:
     span = Span("main.bicep", 1, 1, 1, 1)
     registry = Registry(symbol="acr", span=span, name=Value.of("acrprod"), format="bicep")
     assert rules.label(registry) == "acr"
+
+
+def test_undetermined_multi_line_expression_stays_one_line() -> None:
+    """A multi-line HCL ``for`` (a real 0.12-era rule list) is named on one short line."""
+    rules_expr = (
+        "[\n  for name, subnet in var.subnets : {\n    subnet_id = subnet.id\n  }\n"
+        + ("  if name == 'aks' && length(var.extra) > 0\n" * 5)
+        + "]"
+    )
+    reg = registry(
+        {
+            P.PUBLIC_NETWORK_ACCESS: unknown(rules_expr, 3),
+            P.BYPASS_OPTIONS: lit("None", 7),
+        }
+    )
+    (finding,) = rules.check(model(reg), strict=True)
+    assert "\n" not in finding.message
+    assert "[ for name, subnet in var.subnets : { subnet_id = subnet.id }" in finding.message
+    assert "...`" in finding.message

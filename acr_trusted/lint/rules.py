@@ -646,7 +646,7 @@ def _undetermined_findings(items: Iterable[Undetermined]) -> list[Finding]:
     """One ACRT099 per undetermined value, naming every rule it left unchecked."""
     rules_by_value: dict[tuple[Span, str, str, str], set[str]] = {}
     for item in items:
-        expression = item.value.expression or item.value.describe()
+        expression = _one_line(item.value.expression or item.value.describe())
         key = (item.span, item.resource, item.what, expression)
         rules_by_value.setdefault(key, set()).add(item.rule)
     findings = []
@@ -665,6 +665,13 @@ def _undetermined_findings(items: Iterable[Undetermined]) -> list[Finding]:
             )
         )
     return findings
+
+
+def _one_line(expression: str, limit: int = 160) -> str:
+    """An expression for a one-line message: whitespace runs (a multi-line HCL ``for``, a
+    Bicep object) collapsed, and a long one shortened."""
+    text = " ".join(expression.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check(model: FileModel, *, strict: bool = False) -> list[Finding]:
