@@ -111,7 +111,7 @@ _jobs = st.lists(
         st.floats(0, 200),
     ),
     max_size=30,
-    unique_by=lambda job: job.display,
+    unique_by=lambda job: job.path,  # two routes to one file are one file
 )
 
 
