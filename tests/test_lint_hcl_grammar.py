@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -175,10 +176,22 @@ def test_missing_tables_fall_back_to_python_hcl2(
         hcl_grammar._fast_parser.cache_clear()
 
 
-def test_the_digest_covers_the_installed_python_hcl2_and_lark() -> None:
+def test_the_digest_covers_the_installed_python_hcl2_and_lark(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     digest = hcl_grammar.source_digest()
     assert digest is not None
-    assert len(digest) == 16
+    assert re.fullmatch(r"[0-9a-f]{8}", digest)
+    read_bytes = Path.read_bytes
+
+    def edited(path: Path) -> bytes:
+        data = read_bytes(path)
+        return data + b"\n// edited" if path.name == "hcl2.lark" else data
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert hcl_grammar.source_digest() not in (None, digest)
+    monkeypatch.setattr(hcl_grammar, "_SOURCES", {"hcl2": ("missing.lark",)})
+    assert hcl_grammar.source_digest() is None
 
 
 def test_a_valid_file_is_parsed_without_importing_python_hcl2_or_lark(tmp_path: Path) -> None:

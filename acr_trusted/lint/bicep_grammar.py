@@ -39,6 +39,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import zlib
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -312,9 +313,12 @@ a syntax error. Both are written by ``python -m acr_trusted.lint.bicep_grammar``
 
 
 def grammar_digest() -> str:
-    import hashlib
+    """A checksum of :data:`GRAMMAR`, to tell generated tables made from another grammar.
 
-    return hashlib.sha256(GRAMMAR.encode()).hexdigest()[:16]
+    CRC-32 rather than a cryptographic hash: it guards against staleness, not tampering, and
+    ``hashlib`` alone takes longer to import than the tables take to load.
+    """
+    return f"{zlib.crc32(GRAMMAR.encode()):08x}"
 
 
 def tables_text(built: Lark) -> str:

@@ -10,7 +10,6 @@ here too, with positions rebased to the file.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -130,7 +129,7 @@ class BicepSyntaxError(Exception):
         self.error = error
 
 
-_TEMPLATES: OrderedDict[tuple[str, str], Template | ParseError] = OrderedDict()
+_TEMPLATES: OrderedDict[tuple[str, str], Template | ParseError] = OrderedDict()  # by (path, text)
 _TEMPLATE_CACHE_SIZE = 64
 
 
@@ -294,7 +293,7 @@ def read_template(text: str, display: str) -> Template:
     Templates are kept for the run by display path and content: a module or parameter file
     several linted files use is read once.
     """
-    key = (display, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    key = (display, text)
     cached = _TEMPLATES.get(key)
     if cached is None:
         try:

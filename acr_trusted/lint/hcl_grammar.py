@@ -20,9 +20,9 @@ in step with the installed python-hcl2.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ options, post-lexer, version and ``parses_to_tree``; Lark's version."""
 def source_digest() -> str | None:
     """The digest of the installed :data:`_SOURCES`, found without importing python-hcl2 or
     Lark (importing them is what the tables save); ``None`` when one is missing."""
-    digest = hashlib.sha256()
+    digest = 0  # CRC-32 (see bicep_grammar.grammar_digest)
     for package, names in _SOURCES.items():
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
@@ -54,10 +54,11 @@ def source_digest() -> str | None:
         directory = Path(next(iter(spec.submodule_search_locations)))
         for name in names:
             try:
-                digest.update(f"{package}/{name}\0".encode() + (directory / name).read_bytes())
+                data = f"{package}/{name}\0".encode() + (directory / name).read_bytes()
+                digest = zlib.crc32(data, digest)
             except OSError:
                 return None
-    return digest.hexdigest()[:16]
+    return f"{digest:08x}"
 
 
 def tables_text() -> str:
