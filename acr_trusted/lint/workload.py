@@ -25,10 +25,10 @@ _BICEP_MODULE = re.compile(r"^[ \t]*module\s+\w+\s+'(?!br[:/]|ts[:/])([^'\n]+)'"
 _BICEP_USING = re.compile(r"^[ \t]*using\s+'([^'\n]+)'", re.MULTILINE)
 # milliseconds per KiB, measured on the corpus: to parse a file (once per process) and to
 # evaluate it (for each file linted that reads it, a module for each of its callers)
-_PARSE_MS_PER_KIB = {"bicep": 0.45, "arm": 0.12, "terraform": 1.0}
-_EVALUATE_MS_PER_KIB = {"bicep": 0.3, "arm": 0.09, "terraform": 0.6}
+_PARSE_MS_PER_KIB = {"bicep": 0.45, "arm": 0.1, "terraform": 0.3}
+_EVALUATE_MS_PER_KIB = {"bicep": 0.3, "arm": 0.07, "terraform": 0.2}
 # milliseconds for a process to load a format's parser the first time
-_MS_TO_LOAD = {"bicep": 25.0, "arm": 15.0, "terraform": 30.0}
+_MS_TO_LOAD = {"bicep": 25.0, "arm": 25.0, "terraform": 45.0}
 MIN_GAIN_MS = 20.0
 """One more process must finish the run at least this much sooner to be worth forking."""
 
