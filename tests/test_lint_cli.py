@@ -227,3 +227,18 @@ def test_the_collector_is_tuned_for_the_run_and_restored(
     assert seen == [(10_000, 20, 20)]
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == frozen
+
+
+def test_the_console_script_flushes_its_output_and_exits_with_the_code() -> None:
+    """``entry`` leaves with os._exit: the JSON must still be whole and the code right."""
+    bad = Path(__file__).resolve().parents[1] / "examples" / "iac" / "bicep" / "bad.bicep"
+    code = (
+        "import sys\n"
+        f"sys.argv = ['acr-trusted-lint', '--format', 'json', {str(bad)!r}]\n"
+        "from acr_trusted.lint.cli import entry\n"
+        "entry()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["findings"]
+    assert done.stderr == ""

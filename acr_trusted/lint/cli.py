@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from acr_trusted import __version__
 from acr_trusted.lint.report import FORMATS, SEVERITIES, render, summary
@@ -209,5 +210,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def entry() -> NoReturn:
+    """The ``acr-trusted-lint`` console script: :func:`main`, then leave at once.
+
+    A run ends with its parse trees alive, and letting the interpreter free them object by
+    object took a sixth of a run over the corpus (about 65 ms): the output is flushed and the
+    process exits with ``os._exit``. Nothing is left to do by then (``--fix`` has written its
+    files), and the library's :func:`main` returns as usual.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a reader that went away; a closed stream
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()
