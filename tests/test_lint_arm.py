@@ -613,3 +613,48 @@ def test_web_app_image_pull_over_the_vnet(
     path.write_text(json.dumps(template), encoding="utf-8")
     (web,) = [c for c in load(path).consumers if c.kind is ConsumerKind.WEB_APP]
     assert (evaluate.truthy(web.attr("vnet_image_pull")) is True) is pulls_over_vnet
+
+
+@pytest.mark.parametrize(
+    ("site_properties", "nested", "expected"),
+    [
+        pytest.param({}, False, False, id="plain"),
+        pytest.param(
+            {"outboundVnetRouting": {"imagePullTraffic": True}}, False, True, id="site-routing"
+        ),
+        pytest.param({"vnetImagePullEnabled": True}, True, True, id="nested-site-pull"),
+        pytest.param(None, False, None, id="site-elsewhere"),
+    ],
+)
+def test_site_config_child_pulls_over_the_vnet_as_its_parent_site_says(
+    tmp_path: Path, site_properties: dict[str, object] | None, nested: bool, expected: bool | None
+) -> None:
+    """A ``sites/config`` 'web' child (bicep build's shape) inherits its site's VNet pull."""
+    import json
+
+    config = {
+        "type": "Microsoft.Web/sites/config",
+        "apiVersion": "2024-04-01",
+        "name": "[format('{0}/{1}', 'app', 'web')]",
+        "properties": {"linuxFxVersion": "DOCKER|contosoacr.azurecr.io/app:1"},
+    }
+    site: dict[str, object] = {
+        "type": "Microsoft.Web/sites",
+        "apiVersion": "2024-04-01",
+        "name": "app",
+        "properties": site_properties,
+    }
+    if nested:
+        site["resources"] = [{**config, "type": "config", "name": "web"}]
+    resources = [config] if site_properties is None else [site] if nested else [config, site]
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": resources,
+    }
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    (web,) = [c for c in load(path).consumers if c.kind is ConsumerKind.WEB_APP]
+    assert web.link.login_server == "contosoacr.azurecr.io"
+    pull = web.attr("vnet_image_pull")
+    assert (evaluate.truthy(pull) if pull.known else None) is expected

@@ -204,6 +204,59 @@ def test_a_sidecar_container_of_a_site_declared_elsewhere_pulls_undecidably() ->
     assert container.attr("uses_managed_identity").value is False
 
 
+SITE_WITH_CONFIG = """\
+resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
+  name: 'contosoacr'
+  location: 'westeurope'
+  sku: { name: 'Premium' }
+  properties: { publicNetworkAccess: 'Disabled' }
+}
+resource webapp 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'api'
+  properties: {
+    SITE
+  }
+}
+resource webConfig 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: webapp
+  name: 'NAME'
+  properties: {
+    linuxFxVersion: 'DOCKER|${acr.properties.loginServer}/api:1'
+    CONFIG
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "site", "config", "expected"),
+    [
+        ("web", "", "", ["ACRT009"]),
+        ("web", "outboundVnetRouting: { imagePullTraffic: true }", "", []),
+        ("web", "vnetImagePullEnabled: true", "", []),
+        ("web", "", "appSettings: [ { name: 'WEBSITE_PULL_IMAGE_OVER_VNET', value: 'true' } ]", []),
+        ("appsettings", "", "", []),
+    ],
+)
+def test_a_site_config_child_pulls_as_it_and_its_parent_site_say(
+    name: str, site: str, config: str, expected: list[str]
+) -> None:
+    """``bicep build`` keeps a ``sites/config`` 'web' child apart; ARM reads it the same way."""
+    text = SITE_WITH_CONFIG.replace("NAME", name).replace("SITE", site).replace("CONFIG", config)
+    model = load_text(text)
+    assert [c.symbol for c in model.consumers] == (["webConfig"] if name == "web" else [])
+    assert [f.rule for f in rules.check(model)] == expected
+
+
+def test_a_site_config_of_a_site_declared_elsewhere_pulls_undecidably() -> None:
+    body = (
+        "{\n  name: 'web'\n  properties: { linuxFxVersion: 'DOCKER|contosoacr.azurecr.io/a:1' }\n}"
+    )
+    (web,) = consumers("Microsoft.Web/sites/config", body)
+    assert web.link == RegistryLink(login_server="contosoacr.azurecr.io")
+    assert not web.attr("vnet_image_pull").known
+
+
 def test_a_role_assignment_reads_role_guids_out_of_resource_ids() -> None:
     (role,) = consumers(
         "Microsoft.Authorization/roleAssignments",

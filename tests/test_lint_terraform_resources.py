@@ -851,3 +851,95 @@ variable "subnets" {}
     assert r.get(P.IP_RULES).value == ["203.0.113.0/24"]
     assert not r.get(P.VIRTUAL_NETWORK_RULES).known
     assert r.get(P.DEFAULT_ACTION).value == "Deny"
+
+
+def test_azapi_web_app_pulls_over_the_vnet_as_its_body_says(tmp_path: Path) -> None:
+    """An azapi ``Microsoft.Web/sites`` is read as an ARM site (linuxFxVersion, VNet pull)."""
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+resource "azapi_resource" "plain" {
+  type      = "Microsoft.Web/sites@2024-04-01"
+  name      = "plain"
+  parent_id = "rg"
+  body = {
+    properties = {
+      siteConfig = {
+        linuxFxVersion = "DOCKER|${azapi_resource.acr.output.properties.loginServer}/a:1"
+      }
+    }
+  }
+}
+resource "azapi_resource" "routed" {
+  type      = "Microsoft.Web/sites@2024-04-01"
+  name      = "routed"
+  parent_id = "rg"
+  body = {
+    properties = {
+      outboundVnetRouting = { imagePullTraffic = true }
+      siteConfig          = { linuxFxVersion = "DOCKER|azacr.azurecr.io/a:1" }
+    }
+  }
+}
+resource "azapi_resource" "setting" {
+  type      = "Microsoft.Web/sites/slots@2024-04-01"
+  name      = "setting"
+  parent_id = "rg"
+  body = {
+    properties = {
+      siteConfig = {
+        linuxFxVersion             = "DOCKER|azacr.azurecr.io/a:1"
+        acrUseManagedIdentityCreds = true
+        appSettings                = [{ name = "WEBSITE_PULL_IMAGE_OVER_VNET", value = "true" }]
+      }
+    }
+  }
+}
+resource "azapi_resource" "python" {
+  type      = "Microsoft.Web/sites@2024-04-01"
+  name      = "python"
+  parent_id = "rg"
+  body      = { properties = { siteConfig = { linuxFxVersion = "PYTHON|3.12" } } }
+}
+""",
+    )
+    pulls = {
+        symbol: c.attr("vnet_image_pull").value
+        for symbol, c in found.items()
+        if c.kind is ConsumerKind.WEB_APP
+    }
+    assert pulls == {
+        "azapi_resource.plain": None,
+        "azapi_resource.routed": True,
+        "azapi_resource.setting": "true",
+    }
+    assert found["azapi_resource.setting"].attr("uses_managed_identity").value is True
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        "azapi_resource.uami.output.properties.principalId",
+        "jsondecode(azapi_resource.uami.output).properties.principalId",
+        "azapi_resource.app.output.identity.principalId",
+    ],
+)
+def test_azapi_role_assignment_for_an_azapi_identity(tmp_path: Path, principal: str) -> None:
+    """A principal read from an azapi identity's output is a managed identity (ACRT011)."""
+    found = consumers_by_symbol(
+        tmp_path,
+        f"""
+resource "azapi_resource" "pull" {{
+  type      = "Microsoft.Authorization/roleAssignments@2022-04-01"
+  name      = "pull"
+  parent_id = azapi_resource.acr.id
+  body = {{
+    properties = {{
+      roleDefinitionId = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+      principalId      = {principal}
+    }}
+  }}
+}}
+""",
+    )
+    assert found["azapi_resource.pull"].attr("principal_is_managed_identity").value is True

@@ -342,6 +342,7 @@ class _Pending:
     target: _Target
     attributes: Mapping[str, Value] = field(factory=dict)
     suppressed: Mapping[str, str] = field(factory=dict)
+    site: str | None = None  # a site config's parent site ('' unknown): its VNet pull counts
 
 
 @frozen
@@ -379,6 +380,7 @@ class _Walker:
         self.registries: list[Registry] = []
         self.pending: list[_Pending] = []
         self.linked: list[Consumer] = []  # consumers from linked templates, already linked
+        self.site_pulls: dict[str, Value] = {}  # site name (lower case) -> its VNet image pull
 
     def template(
         self, root: JObject, values: Mapping[str, Value], *, prefix: str = "", depth: int = 0
@@ -553,6 +555,8 @@ class _Walker:
         symbol: str,
         target: _Target | None,
         attributes: Mapping[str, Value] | None = None,
+        *,
+        site: str | None = None,
     ) -> None:
         if target is None:
             return
@@ -564,6 +568,7 @@ class _Walker:
                 target,
                 attributes or {},
                 self.suppressions(node),
+                site,
             )
         )
 
@@ -644,12 +649,21 @@ class _Walker:
             if _matches(target, registry):
                 symbol = registry.symbol
                 break
+        attributes = pending.attributes
+        if pending.site is not None:  # sites are all known now
+            inherited = self.site_pulls.get(pending.site)
+            if inherited is None:
+                inherited = Value.unknown("the parent site's VNet image pull")
+            own = attributes["vnet_image_pull"]
+            written = [] if own.known and own.value is None else [own]
+            pull = evaluate.first_true([*written, inherited])
+            attributes = {**attributes, "vnet_image_pull": pull}
         return Consumer(
             pending.kind,
             pending.symbol,
             pending.span,
             RegistryLink(symbol=symbol, name=target.name, login_server=target.login_server),
-            pending.attributes,
+            attributes,
             pending.suppressed,
         )
 
@@ -730,7 +744,8 @@ def _ml_workspace(w: _Walker, node: JObject, symbol: str, name: Value, place: _P
 
 
 def _web_app(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) -> None:
-    """A site (or its ``config``) running a container image from a registry."""
+    """A site (or its ``config``) running a container image from a registry; a ``config``
+    also pulls over the VNet when its parent site says so (resolved when linking)."""
     is_config = str(node.text("type")).lower().endswith("config")
     config = "properties" if is_config else "properties.siteConfig"
     image = w.resolve(node, f"{config}.linuxFxVersion", place) or w.resolve(
@@ -747,6 +762,12 @@ def _web_app(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place)
             if (setting.text() or "").upper() == IMAGE_PULL_SETTING:
                 found.append(evaluate.member(entry, "value", span=entry.span, safe=True))
     pull = evaluate.first_true(found) if found else None
+    site = None
+    if is_config:
+        parent = w.parent_of(name, place)
+        site = (parent.name or "").lower() if parent is not None else ""
+    elif name.text():
+        w.site_pulls[str(name.text()).lower()] = pull or Value.of(False)
     identity = w.resolve(node, f"{config}.acrUseManagedIdentityCreds", place)
     w.consumer(
         ConsumerKind.WEB_APP,
@@ -758,6 +779,7 @@ def _web_app(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place)
             "uses_managed_identity": identity or Value.absent(),
             "image": image or Value.absent(),
         },
+        site=site,
     )
 
 

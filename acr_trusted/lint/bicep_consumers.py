@@ -172,9 +172,32 @@ def _ml_workspace(site: _Site) -> list[Consumer]:
 
 
 def _web_app(site: _Site) -> list[Consumer]:
-    image = site.get("properties.siteConfig.linuxFxVersion") or site.get(
-        "properties.siteConfig.windowsFxVersion"
-    )
+    return _docker_app(site, "properties.siteConfig", lambda: _vnet_image_pull(site))
+
+
+def _site_config(site: _Site) -> list[Consumer]:
+    """A site's ``config`` child named ``web`` (its ``siteConfig`` as a resource of its own):
+    a ``DOCKER|`` image there is pulled over the VNet when its own settings or its parent
+    site's (``outboundVnetRouting``, ``vnetImagePullEnabled``, app settings) say so."""
+    name = site.get("name")
+    if name is None or (name.text() or "").rsplit("/", 1)[-1].lower() != "web":
+        return []
+
+    def pull() -> Value:
+        parent = _parent_site(site)
+        inherited = (
+            _vnet_image_pull(parent)
+            if parent is not None
+            else Value.unknown("the parent site's VNet image pull")
+        )
+        return ev.first_true([_vnet_image_pull(site, "properties"), inherited])
+
+    return _docker_app(site, "properties", pull)
+
+
+def _docker_app(site: _Site, config: str, pull: Callable[[], Value]) -> list[Consumer]:
+    """The consumer of a site whose site config (at ``config``) runs a ``DOCKER|`` image."""
+    image = site.get(f"{config}.linuxFxVersion") or site.get(f"{config}.windowsFxVersion")
     if image is None:
         return []
     text = image.text()
@@ -192,17 +215,15 @@ def _web_app(site: _Site) -> list[Consumer]:
             link,
             {
                 "image": shown,
-                "vnet_image_pull": _vnet_image_pull(site),
-                "uses_managed_identity": site.get(
-                    "properties.siteConfig.acrUseManagedIdentityCreds"
-                )
+                "vnet_image_pull": pull(),
+                "uses_managed_identity": site.get(f"{config}.acrUseManagedIdentityCreds")
                 or Value.of(False),
             },
         )
     ]
 
 
-_SITE_TYPE = "microsoft.web/sites"
+_SITE_TYPES = ("microsoft.web/sites", "microsoft.web/sites/slots")
 _MANAGED_AUTH = ("systemidentity", "userassigned")
 
 
@@ -239,7 +260,7 @@ def _parent_site(site: _Site) -> _Site | None:
     parent = site.get("parent")
     ref = ref_of(parent) if parent is not None else None
     resources = site.evaluator.template.resources
-    if ref is None or ref.attribute or ref.resource_type != _SITE_TYPE:
+    if ref is None or ref.attribute or ref.resource_type not in _SITE_TYPES:
         return None
     resource = resources.get(ref.link.symbol or "")
     if resource is None:
@@ -248,11 +269,13 @@ def _parent_site(site: _Site) -> _Site | None:
     return _Site(site.evaluator, body, site.symbol, site.span, None, None)
 
 
-def _vnet_image_pull(site: _Site) -> Value:
+def _vnet_image_pull(site: _Site, config: str | None = None) -> Value:
     """Whether any of the ways to pull the image over the VNet is on (see
-    :data:`~acr_trusted.lint.model.IMAGE_PULL_OVER_VNET`)."""
-    found = [v for v in map(site.get, IMAGE_PULL_OVER_VNET) if v is not None]
-    for entry in site.items("properties.siteConfig.appSettings"):
+    :data:`~acr_trusted.lint.model.IMAGE_PULL_OVER_VNET`); with ``config``, the site config
+    written as a ``config`` child, whose own ``vnetImagePullEnabled`` and app settings count."""
+    paths = IMAGE_PULL_OVER_VNET if config is None else (f"{config}.vnetImagePullEnabled",)
+    found = [v for v in map(site.get, paths) if v is not None]
+    for entry in site.items(f"{config or 'properties.siteConfig'}.appSettings"):
         name = site.get("name", entry)
         if name is not None and (name.text() or "").upper() == IMAGE_PULL_SETTING:
             found.append(site.get("value", entry) or Value.of(None))
@@ -349,6 +372,8 @@ _BY_TYPE: dict[str, Extractor] = {
     "microsoft.machinelearningservices/workspaces": _ml_workspace,
     "microsoft.web/sites": _web_app,
     "microsoft.web/sites/slots": _web_app,
+    "microsoft.web/sites/config": _site_config,
+    "microsoft.web/sites/slots/config": _site_config,
     "microsoft.web/sites/sitecontainers": _site_container,
     "microsoft.web/sites/slots/sitecontainers": _site_container,
     "microsoft.authorization/roleassignments": _role_assignment,

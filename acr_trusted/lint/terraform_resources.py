@@ -20,6 +20,8 @@ from acr_trusted.lint import evaluate as E
 from acr_trusted.lint.known_modules import find_known_module
 from acr_trusted.lint.model import (
     ABSENT,
+    IMAGE_PULL_OVER_VNET,
+    IMAGE_PULL_SETTING,
     Consumer,
     ConsumerKind,
     IdentityUse,
@@ -53,6 +55,7 @@ from acr_trusted.lint.terraform_syntax import Block, Body, Expr, Kind
 _TASKS_PATCH = re.compile(r"networkRuleBypassAllowedForTasks[\"']?\s*[=:]\s*[\"']?true", re.I)
 _MANAGED_IDENTITY = re.compile(
     r"azurerm_user_assigned_identity\.[\w-]+(\[[^\]]*\])?\.principal_id"
+    r"|\.output\)?\.(properties|identity)\.principalId"  # azapi: a UAMI's or an identity block's
     r"|identity(\[0\]|\.0)\.principal_id|kubelet_identity(\[0\]|\.0)\.object_id"
 )
 _ROLE_GUID = re.compile(  # a role definition id ends with the role's GUID
@@ -714,6 +717,34 @@ class _Reader:
             attributes = {"identity": evolve(identity, span=self.span(block.span))}
             self.add_consumer(ConsumerKind.CONTAINER_GROUP, block, link, attributes)
 
+    def azapi_web_app(self, block: Block, scope: Scope, conditional: bool) -> None:
+        """A site (or slot) whose ``siteConfig`` runs a ``DOCKER|`` image, as for ARM sites."""
+        body, body_expr = self.azapi_body(block, scope)
+        written = (
+            _expr_path(body_expr, ("properties", "siteConfig", stack))
+            for stack in ("linuxFxVersion", "windowsFxVersion")
+        )
+        image = next((e for e in written if e is not None), None)
+        if image is None:
+            return
+        written_pulls = (_dig(body, path.split(".")) for path in IMAGE_PULL_OVER_VNET)
+        found = [v for v in written_pulls if v is not None]
+        settings = _dig(body, ("properties", "siteConfig", "appSettings"))
+        if settings is not None and settings.known and isinstance(settings.value, list):
+            for entry in settings.value:
+                setting = entry if isinstance(entry, Value) else Value.of(entry)
+                name = _dig(setting, ("name",))
+                if name is not None and (name.text() or "").upper() == IMAGE_PULL_SETTING:
+                    found.append(_dig(setting, ("value",)) or ABSENT)
+        at = body_expr.span if body_expr is not None else block.span
+        identity = _dig(body, ("properties", "siteConfig", "acrUseManagedIdentityCreds"))
+        attributes = {
+            "vnet_image_pull": self.anchored(E.first_true(found), at) if found else ABSENT,
+            "uses_managed_identity": ABSENT if identity is None else self.anchored(identity, at),
+            "image": self.anchored(evaluate(image, scope), image.span),
+        }
+        self.add_consumer(ConsumerKind.WEB_APP, block, link_of(image, scope), attributes)
+
     def azapi_role_assignment(self, block: Block, scope: Scope, conditional: bool) -> None:
         """A role assignment whose ``parent_id`` (its scope) is a registry."""
         body, body_expr = self.azapi_body(block, scope)
@@ -766,6 +797,8 @@ _AZAPI_READERS: dict[str, Reader] = {
     "microsoft.resources/deploymentscripts": _Reader.azapi_script,
     "microsoft.containerinstance/containergroups": _Reader.azapi_container_group,
     "microsoft.authorization/roleassignments": _Reader.azapi_role_assignment,
+    "microsoft.web/sites": _Reader.azapi_web_app,
+    "microsoft.web/sites/slots": _Reader.azapi_web_app,
 }
 
 
