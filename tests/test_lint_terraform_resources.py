@@ -943,3 +943,37 @@ resource "azapi_resource" "pull" {{
 """,
     )
     assert found["azapi_resource.pull"].attr("principal_is_managed_identity").value is True
+
+
+@pytest.mark.parametrize(
+    ("count", "kept"),
+    [("var.create ? 1 : 0", True), ('var.create ? toset(["a"]) : toset([])', True), ("0", False)],
+)
+def test_a_registry_no_instance_of_which_the_inputs_create_stays_conditional(
+    tmp_path: Path, count: str, kept: bool
+) -> None:
+    """`count = var.create ? 1 : 0` with the default false: judged as Bicep/ARM judge a
+    registry whose condition is false with the defaults (ACRT001 when it would be deployed)."""
+    meta = "for_each" if "toset" in count else "count"
+    model = load_files(
+        tmp_path,
+        {
+            "main.tf": f"""
+variable "create" {{
+  type    = bool
+  default = false
+}}
+resource "azurerm_container_registry" "acr" {{
+  {meta}                        = {count}
+  name                          = "condacr"
+  resource_group_name           = "rg"
+  location                      = "westeurope"
+  sku                           = "Premium"
+  public_network_access_enabled = false
+  network_rule_bypass_option    = "None"
+}}
+"""
+        },
+    )
+    assert [r.conditional for r in model.registries] == ([True] if kept else [])
+    assert [f.rule for f in check(model)] == (["ACRT001"] if kept else [])

@@ -158,8 +158,18 @@ class _Reader:
             reader = _Reader.web_app
         if reader is None:
             return
-        for scope, certain in meta_instances(block.body, self.instance.scope()):
-            reader(self, block, scope, not certain or self.instance.conditional)
+        scope = self.instance.scope()
+        found = meta_instances(block.body, scope)
+        if not found and reader in _REGISTRY_READERS:
+            # no instance with these inputs (`count = var.create ? 1 : 0`): the registry stays,
+            # conditional, as a Bicep or ARM registry whose condition is false with the
+            # parameters' defaults does; a literal `count = 0` never deploys it
+            meta = block.body.expr("count") or block.body.expr("for_each")
+            if meta is not None and evaluate(meta, scope).depends_on:
+                undecided = Value.unknown(meta.text, meta.span)
+                found = [(scope.bind("count", undecided).bind("each", undecided), False)]
+        for instance_scope, certain in found:
+            reader(self, block, instance_scope, not certain or self.instance.conditional)
 
     def module_call(self, call: Block) -> None:
         name = call.labels[0]
@@ -789,6 +799,7 @@ _READERS: dict[str, Reader] = {
     "terraform_data": _Reader.script_runner,
     **dict.fromkeys(_SCRIPT_ATTRIBUTES, _Reader.script_runner),
 }
+_REGISTRY_READERS = (_Reader.container_registry, _Reader.azapi_registry)
 _AZAPI_READERS: dict[str, Reader] = {
     REGISTRY_TYPE: _Reader.azapi_registry,
     f"{REGISTRY_TYPE}/tasks": _Reader.azapi_task,
