@@ -206,6 +206,8 @@ def _plain(data: Any) -> Any:
         ("toLower('ABC')", "abc"),
         ("toUpper('abc')", "ABC"),
         ("length(parameters('regions'))", 2),
+        ("items(createObject('b', 2, 'a', 1))[0].key", "a"),
+        ("length(items(createObject('a', 1)))", 1),
         ("contains(parameters('regions'), 'WestEurope')", False),  # arrays: case-sensitive
         ("createObject('a', 1, 'b', createArray('x'))", {"a": 1, "b": ["x"]}),
         ("union(createObject('a', 1), createObject('b', 2))", {"a": 1, "b": 2}),

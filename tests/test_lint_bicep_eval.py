@@ -108,6 +108,7 @@ def ref(expression: str) -> Ref:
         ("{ k: 1 }['k']", 1),
         ("empty('')", True),
         ("length([1, 2])", 2),
+        ("items({ b: 2, a: 'x' })[0].value", "x"),
         ("contains('abc', 'b')", True),
         ("toLower('AB')", "ab"),
         ("sys.toUpper('ab')", "AB"),

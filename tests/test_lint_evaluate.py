@@ -190,6 +190,13 @@ class TestCollections:
         assert ev.length(Value.of("abcd"), span=SPAN).value == 4
         assert not ev.length(Value.of(7), span=SPAN).known
 
+    def test_items(self) -> None:
+        """``items()`` of an object: ``{key, value}`` per entry, ordered by key, for loops."""
+        found = ev.items(Value.of({"b": Value.of(2), "a": 1}), span=SPAN)
+        assert ev.plain(found) == [{"key": "a", "value": 1}, {"key": "b", "value": 2}]
+        assert not ev.items(Value.of([1]), span=SPAN).known
+        assert not ev.items(unknown(), span=SPAN).known
+
     @pytest.mark.parametrize(
         ("container", "item", "expected"),
         [

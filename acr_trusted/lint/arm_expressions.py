@@ -1032,6 +1032,7 @@ _FUNCTIONS: dict[str, Function] = {
     "tolower": _unary(evaluate.to_lower),
     "toupper": _unary(evaluate.to_upper),
     "length": _unary(evaluate.length),
+    "items": _unary(evaluate.items),
     "contains": _contains,
     "createobject": _create_object,
     "createarray": _create_array,

@@ -778,6 +778,7 @@ def _string_fn(self: Evaluator, args: list[Value], span: Span, text: str) -> Val
 _FUNCTIONS: dict[str, Function] = {
     "empty": _unary(ev.empty),
     "length": _unary(ev.length),
+    "items": _unary(ev.items),
     "contains": _contains,
     "coalesce": _coalesce_fn,
     "tolower": _unary(ev.to_lower),

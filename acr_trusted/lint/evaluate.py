@@ -185,6 +185,21 @@ def length(operand: Value, *, span: Span | None) -> Value:
     return computed(len(data), (operand,), expression=expression, span=span)
 
 
+def items(operand: Value, *, span: Span | None) -> Value:
+    """ARM/Bicep ``items(object)``: one ``{key, value}`` object per entry, ordered by key, so a
+    loop over it (``[for role in items(roles)]``, ``copy`` over ``length(items(...))``) is
+    read item by item."""
+    expression = _expr("items", (operand,))
+    data = operand.value if operand.known else None
+    if not isinstance(data, Mapping):
+        return unknown_from((operand,), expression=expression, span=span)
+    entries = [
+        {"key": Value.of(key), "value": item if isinstance(item, Value) else Value.of(item)}
+        for key, item in sorted(data.items(), key=lambda pair: str(pair[0]))
+    ]
+    return computed(entries, (operand,), expression=expression, span=span)
+
+
 def contains(container: Value, item: Value, *, span: Span | None) -> Value:
     expression = _expr("contains", (container, item))
     if not (container.known and item.known):
