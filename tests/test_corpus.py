@@ -5,12 +5,15 @@ its parameters' defaults) whose bypass resolves to ``None`` must give ACRT001; o
 ``AzureServices``, written or by default, must not. No file is special-cased in the linter; where
 the issue or the rule docs say more than the labels (ACRT005, ACRT003, ACRT006), that is spelled
 out in ``EXTRA`` below with the reason. Every corpus file must lint without an ACRT000.
+``VARIANTS`` edit copies of real files as users do (bypass spelling and source, restriction,
+SKU, API version) and check the verdicts follow the domain facts.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -172,3 +175,164 @@ def test_unrestricted_module_defaults_are_at_most_warnings(
     """AVM Terraform examples/default and low-cost: None has no effect while unrestricted."""
     errors = [f for f in findings_by_file[local_file] if f.severity is Severity.ERROR]
     assert errors == []
+
+
+@frozen
+class Variant:
+    """A real corpus file edited as users edit templates, and the verdicts the facts demand."""
+
+    id: str
+    local_file: str
+    edits: tuple[tuple[str, str], ...]  # (old, new): each must occur in the file
+    must: frozenset[str]
+    never: frozenset[str]
+
+
+STAMP_BICEP = "mspnp__aks-baseline/workload-team/acr-stamp.bicep"
+STAMP_ARM = "mspnp__aks-baseline/acr-stamp.json"
+AZURERM = "hashicorp__terraform-provider-azurerm/examples/container-registry/main.tf"
+BYPASS_BICEP = "networkRuleBypassOptions: 'AzureServices'"
+BYPASS_ARM = '"networkRuleBypassOptions": "AzureServices"'
+SKU_TF = '  sku                 = "Standard"'
+PE_CALL = "  public_network_access_enabled = false\n"
+NO_NETWORK = frozenset({"ACRT001", "ACRT003", "ACRT005"})
+
+VARIANTS = (
+    Variant(
+        "bicep-lower-case-none",
+        STAMP_BICEP,
+        ((BYPASS_BICEP, "networkRuleBypassOptions: 'none'"),),
+        frozenset({"ACRT001"}),
+        frozenset({"ACRT005"}),
+    ),
+    Variant(
+        "bicep-none-from-param-default",
+        STAMP_BICEP,
+        (
+            (BYPASS_BICEP, "networkRuleBypassOptions: bypass"),
+            ("param location", "param bypass string = 'None'\n\nparam location"),
+        ),
+        frozenset({"ACRT001", "ACRT005"}),
+        frozenset(),
+    ),
+    Variant(
+        "bicep-unrestricted-none",
+        STAMP_BICEP,
+        (
+            (BYPASS_BICEP, "networkRuleBypassOptions: 'None'"),
+            ("publicNetworkAccess: 'Disabled'", "publicNetworkAccess: 'Enabled'"),
+            ("defaultAction: 'Deny'", "defaultAction: 'Allow'"),
+            (
+                "privateLinkServiceId: acrAks.id",
+                "privateLinkServiceId: resourceId('Microsoft.Storage/storageAccounts', 'st')",
+            ),
+        ),
+        frozenset(),
+        NO_NETWORK,
+    ),
+    Variant(
+        "arm-none-on-standard",
+        STAMP_ARM,
+        ((BYPASS_ARM, '"networkRuleBypassOptions": "None"'), ('"Premium"', '"Standard"')),
+        frozenset({"ACRT001", "ACRT003"}),
+        frozenset(),
+    ),
+    Variant(
+        "arm-bypass-param-without-default",
+        STAMP_ARM,
+        (
+            (BYPASS_ARM, '"networkRuleBypassOptions": "[parameters(\'bypass\')]"'),
+            ('"parameters": {', '"parameters": {\n        "bypass": {"type": "string"},'),
+        ),
+        frozenset(),
+        frozenset({"ACRT001", "ACRT005"}),
+    ),
+    Variant(
+        "quickstart-defaults-restrict-a-premium-registry",
+        f"{QUICKSTART}/main.bicep",
+        (
+            ("param acrSku string = 'Basic'", "param acrSku string = 'Premium'"),
+            ("publicNetworkAccess string = 'Enabled'", "publicNetworkAccess string = 'Disabled'"),
+        ),
+        frozenset({"ACRT001", "ACRT005"}),
+        frozenset({"ACRT003"}),
+    ),
+    Variant(
+        "quickstart-arm-safe-default",
+        f"{QUICKSTART}/azuredeploy.json",
+        (('"defaultValue": "None"', '"defaultValue": "AzureServices"'),),
+        frozenset(),
+        NO_NETWORK,
+    ),
+    Variant(
+        "avm-tf-explicit-azure-services",
+        f"{AVM_TF}/examples/private-endpoint/main.tf",
+        ((PE_CALL, PE_CALL + '  network_rule_bypass_option = "AzureServices"\n'),),
+        frozenset(),
+        NO_NETWORK,
+    ),
+    Variant(
+        "avm-tf-none-from-callers-variable-default",
+        f"{AVM_TF}/examples/private-endpoint/main.tf",
+        (
+            (PE_CALL, PE_CALL + "  network_rule_bypass_option = var.bypass\n"),
+            (
+                'module "containerregistry"',
+                'variable "bypass" {\n  default = "None"\n}\n\nmodule "containerregistry"',
+            ),
+        ),
+        frozenset({"ACRT001", "ACRT005"}),
+        frozenset(),
+    ),
+    Variant(
+        "azurerm-rule-set-attribute-syntax",
+        AZURERM,
+        (
+            (
+                SKU_TF,
+                '  sku = "Premium"\n  network_rule_bypass_option = "None"\n'
+                '  network_rule_set = [{ default_action = "Deny", ip_rule = [] }]',
+            ),
+        ),
+        frozenset({"ACRT001"}),
+        frozenset({"ACRT003"}),
+    ),
+    Variant(
+        "azurerm-standard-without-public-access",
+        AZURERM,
+        ((SKU_TF, SKU_TF + "\n  public_network_access_enabled = false"),),
+        frozenset({"ACRT003"}),
+        frozenset({"ACRT001"}),
+    ),
+    Variant(
+        "checkov-arm-premium-current-api-none",
+        f"{CHECKOV_ARM}/fail.json",
+        (
+            ('"Basic"', '"Premium"'),
+            ('"2019-05-01"', '"2025-11-01"'),
+            ('"AzureServices"', '"None"'),
+        ),
+        frozenset({"ACRT001"}),
+        frozenset({"ACRT003", "ACRT006"}),
+    ),
+)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+def test_variants_of_real_files(variant: Variant, shared_dir: Path, tmp_path: Path) -> None:
+    """An edited copy of a real file (its repository folder beside it, for modules and
+    parameter files) gets the verdicts the domain facts give, and nothing unknown is an error."""
+    corpus = shared_dir / "corpus"
+    repository = variant.local_file.split("/")[0]
+    shutil.copytree(corpus / repository, tmp_path / repository)
+    target = tmp_path / variant.local_file
+    text = target.read_text(encoding="utf-8-sig")
+    for old, new in variant.edits:
+        assert old in text, f"{variant.id}: {old!r} is no longer in {variant.local_file}"
+        text = text.replace(old, new, 1)
+    target.write_text(text, encoding="utf-8")
+    findings = lint([target], config=LintConfig()).findings
+    rules = {f.rule for f in findings}
+    assert variant.must <= rules, findings
+    assert not variant.never & rules, findings
+    assert {f.rule for f in findings if f.severity is Severity.ERROR} <= variant.must, findings

@@ -20,6 +20,7 @@ from acr_trusted.lint.model import (
     consumers_of,
     posture_of,
 )
+from acr_trusted.lint.rules import check
 from tests.conftest import CORPUS
 from tests.terraform_helpers import (
     ACR_HEAD,
@@ -163,6 +164,27 @@ def test_local_module_reports_at_the_call_site() -> None:
     # the private endpoint in a sibling file links through the module's output
     assert [c.symbol for c in consumers_of(model, r)] == ["azurerm_private_endpoint.registry"]
     assert posture_of(r, consumers_of(model, r)).private_endpoint_count == 1
+
+
+def test_a_callers_variable_default_stays_a_default_through_the_module_call() -> None:
+    """``network_rule_bypass_option = var.x`` with x defaulting to None is the caller's unsafe
+    default (ACRT005 was missed), and a restriction input given the caller's variable can vary
+    at deployment, so the module's None default can bite."""
+    model = load(FIXTURES / "modules" / "caller_defaults" / "main.tf")
+    locked = registry(model, "module.locked")
+    bypass = locked.get(P.BYPASS_OPTIONS)
+    assert bypass.value == "None"
+    assert bypass.origin.kind is OriginKind.PARAMETER_DEFAULT
+    assert bypass.origin.span is not None
+    assert (bypass.origin.span.path, bypass.origin.span.line) == (model.path, 4)
+    access = registry(model, "module.open").get(P.PUBLIC_NETWORK_ACCESS)
+    assert access.origin.kind is OriginKind.PARAMETER_DEFAULT
+    found = sorted((f.rule, f.resource) for f in check(model))
+    assert found == [
+        ("ACRT001", "module.locked"),
+        ("ACRT005", "module.locked"),
+        ("ACRT005", "module.open"),
+    ]
 
 
 def test_registry_module_from_modules_json() -> None:

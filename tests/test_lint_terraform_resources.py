@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from acr_trusted.catalog import find_role
+from acr_trusted.lint.findings import Severity
 from acr_trusted.lint.model import Consumer, ConsumerKind, consumers_of, posture_of
 from acr_trusted.lint.rules import check
 from tests.terraform_helpers import (
@@ -977,3 +978,20 @@ resource "azurerm_container_registry" "acr" {{
     )
     assert [r.conditional for r in model.registries] == ([True] if kept else [])
     assert [f.rule for f in check(model)] == (["ACRT001"] if kept else [])
+
+
+def test_network_rule_set_in_attribute_syntax_restricts_as_the_block_does() -> None:
+    """azurerm 3.x ``network_rule_set = [{...}]``: its action and rules are read (ACRT001 was
+    missed); an empty list sets nothing and an undecided one leaves the action undecided."""
+    model = load(FIXTURES / "attribute_rule_set" / "main.tf")
+    acr = registry(model, "azurerm_container_registry.acr")
+    action = acr.get(P.DEFAULT_ACTION)
+    assert action.value == "Deny"
+    assert action.span is not None
+    assert action.span.line == 10
+    assert acr.get(P.IP_RULES).value == ["203.0.113.0/24"]
+    assert posture_of(acr).is_restricted
+    assert P.DEFAULT_ACTION not in registry(model, "azurerm_container_registry.open").properties
+    assert not registry(model, "azurerm_container_registry.undecided").get(P.DEFAULT_ACTION).known
+    errors = [(f.rule, f.resource) for f in check(model) if f.severity is Severity.ERROR]
+    assert errors == [("ACRT001", "azurerm_container_registry.acr")]

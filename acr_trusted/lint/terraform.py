@@ -219,16 +219,24 @@ class _ChildLoader:
 def _call_inputs(
     call: Block, scope: Scope, label: str
 ) -> tuple[dict[str, Value], dict[str, tuple[Expr, Scope]]]:
-    """A module call's input values and the expressions they come from (for links)."""
+    """A module call's input values and the expressions they come from (for links).
+
+    An input given the caller's own variable default stays that default (as a Bicep module
+    argument does): it varies with the caller's deployment, and a None there is the caller's
+    unsafe default (ACRT005).
+    """
     inputs: dict[str, Value] = {}
     input_exprs: dict[str, tuple[Expr, Scope]] = {}
     for name, attribute in call.body.attributes.items():
         if name in _CALL_META:
             continue
         expr = attribute.expr
-        note = f"the value given for '{name}' in {label} ({expr.span})"
-        origin = Origin(OriginKind.PARAMETER_VALUE, name, expr.span, note)
-        inputs[name] = with_origin(evaluate(expr, scope), origin)
+        value = evaluate(expr, scope)
+        if value.origin.kind is not OriginKind.PARAMETER_DEFAULT:
+            note = f"the value given for '{name}' in {label} ({expr.span})"
+            origin = Origin(OriginKind.PARAMETER_VALUE, name, expr.span, note)
+            value = with_origin(value, origin)
+        inputs[name] = value
         input_exprs[name] = (expr, scope)
     return inputs, input_exprs
 

@@ -354,6 +354,9 @@ class _Reader:
         access = self.value(body, "public_network_access_enabled", scope)
         if access is not None:
             props[RegistryProperty.PUBLIC_NETWORK_ACCESS] = public_access(access)
+        listed = self.value(body, "network_rule_set", scope)
+        if listed is not None:
+            _listed_rule_set(props, listed)
         for rule_set, rule_scope, certain in expand(body, "network_rule_set", scope):
             self.network_rule_set(props, rule_set, rule_scope, certain)
             break  # only one network_rule_set block is allowed
@@ -836,6 +839,25 @@ def _api_version(type_value: Value) -> str | None:
     """The ``@api-version`` of an azapi ``type``, if known."""
     text = type_value.text() or ""
     return text.split("@", 1)[1] if "@" in text else None
+
+
+def _listed_rule_set(props: dict[RegistryProperty, Value], listed: Value) -> None:
+    """``network_rule_set = [{...}]``, the azurerm 3.x attribute syntax of the block: its one
+    object's action and rules (an undecided list leaves them undecided)."""
+    if listed.known and isinstance(listed.value, list):
+        if not listed.value:
+            return
+        listed = E.member(listed, 0, span=listed.span)
+    action = E.member(listed, "default_action", span=listed.span, safe=True)
+    if not action.known or action.value is not None:
+        props[RegistryProperty.DEFAULT_ACTION] = action
+    for prop, key, member in (
+        (RegistryProperty.IP_RULES, "ip_rule", "ip_range"),
+        (RegistryProperty.VIRTUAL_NETWORK_RULES, "virtual_network", "subnet_id"),
+    ):
+        rules = E.member(listed, key, span=listed.span, safe=True)
+        if not rules.known or rules.value is not None:
+            props[prop] = _rule_members(rules, member)
 
 
 def _rule_members(rules: Value, key: str) -> Value:
