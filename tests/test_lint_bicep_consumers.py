@@ -270,6 +270,28 @@ def test_a_role_assignment_reads_role_guids_out_of_resource_ids() -> None:
     assert role.attr("principal_type").value is None
 
 
+def test_a_role_assignment_reads_the_role_of_an_existing_role_definition() -> None:
+    """``acrPullRole.id`` of an ``existing`` role definition is its GUID, as ARM compiles it;
+    an AKS kubelet identity is a managed identity (ACRT011)."""
+    model = load_text(
+        "resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'contosoacr'\n"
+        "  properties: { roleAssignmentMode: 'AbacRepositoryPermissions' }\n}\n"
+        "resource acrPullRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' existing = {\n"
+        "  scope: subscription()\n  name: '7f951dda-4ed3-4680-a7ca-43fe172d538d'\n}\n"
+        "resource aks 'Microsoft.ContainerService/managedClusters@2024-05-01' = {\n"
+        "  name: 'aks'\n}\n"
+        "resource pull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {\n"
+        "  scope: acr\n  name: guid(acr.id, aks.id, acrPullRole.id)\n  properties: {\n"
+        "    roleDefinitionId: acrPullRole.id\n"
+        "    principalId: aks.properties.identityProfile.kubeletidentity.objectId\n  }\n}\n"
+    )
+    (role,) = model.consumers
+    assert role.attr("role").value == "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+    assert role.attr("principal_is_managed_identity").value is True
+    assert sorted(f.rule for f in rules.check(model)) == ["ACRT007", "ACRT011"]
+
+
 def test_a_deployment_script_that_allows_tasks_patches_the_registry() -> None:
     (patch,) = consumers(
         "Microsoft.Resources/deploymentScripts",

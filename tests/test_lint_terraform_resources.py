@@ -491,6 +491,39 @@ resource "azurerm_role_assignment" "push" {
     assert push.attr("principal_is_managed_identity").value is True
 
 
+def test_role_read_from_an_azurerm_role_definition_data_source(tmp_path: Path) -> None:
+    """``data.azurerm_role_definition.x.id`` is the role the data source names (ACRT007)."""
+    model = load_files(
+        tmp_path,
+        {
+            "main.tf": ACR_HEAD
+            + '  sku = "Premium"\n}\n'
+            + """
+data "azurerm_role_definition" "acr_pull" {
+  name = "AcrPull"
+}
+resource "azurerm_role_assignment" "pull" {
+  scope              = azurerm_container_registry.acr.id
+  role_definition_id = data.azurerm_role_definition.acr_pull.id
+  principal_id       = var.principal
+}
+resource "azurerm_role_assignment" "other" {
+  scope              = azurerm_container_registry.acr.id
+  role_definition_id = data.azurerm_role_definition.missing.id
+  principal_id       = var.principal
+}
+variable "principal" {}
+"""
+        },
+    )
+    roles = {
+        c.symbol: c.attr("role")
+        for c in consumers_of(model, registry(model, "azurerm_container_registry.acr"))
+    }
+    assert roles["azurerm_role_assignment.pull"].value == "AcrPull"
+    assert not roles["azurerm_role_assignment.other"].known
+
+
 # -- more consumer shapes ---------------------------------------------------------------------
 
 
@@ -923,6 +956,7 @@ resource "azapi_resource" "python" {
         "azapi_resource.uami.output.properties.principalId",
         "jsondecode(azapi_resource.uami.output).properties.principalId",
         "azapi_resource.app.output.identity.principalId",
+        "azapi_resource.aks.output.properties.identityProfile.kubeletidentity.objectId",
     ],
 )
 def test_azapi_role_assignment_for_an_azapi_identity(tmp_path: Path, principal: str) -> None:

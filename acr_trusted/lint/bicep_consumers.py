@@ -43,6 +43,7 @@ _TASKS_BYPASS_ON = re.compile(
 _NAME_OPTION = re.compile(r"(?:--name|-n)\s+['\"]?([A-Za-z0-9]{5,50})\b")
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 _IDENTITY_TYPE = "microsoft.managedidentity/userassignedidentities"
+_ROLE_TYPE = "microsoft.authorization/roledefinitions"
 
 
 class _Site:
@@ -307,24 +308,31 @@ def _role_assignment(
 
 
 def _role(value: Value) -> Value:
-    """A role as a name, a GUID or a role definition ID (GUIDs out of ``*ResourceId()``)."""
+    """A role as a name, a GUID or a role definition ID (GUIDs out of ``*ResourceId()``, or
+    the name of an ``existing`` role definition resource whose ``id`` is used)."""
     if value.known:
         return value
     ref = ref_of(value)
+    guid = ""
     if ref is not None and ref.attribute.startswith("id:"):
         guid = ref.attribute[3:]
-        if _GUID.fullmatch(guid):
-            return Value.of(guid, value.span, origin=value.origin, depends_on=value.depends_on)
+    elif ref is not None and ref.resource_type == _ROLE_TYPE and ref.attribute == "id":
+        guid = ref.link.name or ""
+    if _GUID.fullmatch(guid):
+        return Value.of(guid, value.span, origin=value.origin, depends_on=value.depends_on)
     return value
 
 
 def _is_managed_identity(principal: Value) -> bool:
-    """``identity.properties.principalId``, ``x.identity.principalId``, or an AVM output of one."""
+    """``identity.properties.principalId``, ``x.identity.principalId``, an AKS kubelet identity
+    (``identityProfile.kubeletidentity.objectId``), or an AVM output of one."""
     ref = ref_of(principal)
     if ref is None:
         return False
     attribute = ref.attribute.lower()
     if ref.resource_type == _IDENTITY_TYPE and attribute.endswith("principalid"):
+        return True
+    if "kubeletidentity." in attribute:
         return True
     return attribute.endswith("identity.principalid") or (
         attribute.startswith("outputs.") and "principalid" in attribute

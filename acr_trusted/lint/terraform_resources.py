@@ -56,11 +56,13 @@ _TASKS_PATCH = re.compile(r"networkRuleBypassAllowedForTasks[\"']?\s*[=:]\s*[\"'
 _MANAGED_IDENTITY = re.compile(
     r"azurerm_user_assigned_identity\.[\w-]+(\[[^\]]*\])?\.principal_id"
     r"|\.output\)?\.(properties|identity)\.principalId"  # azapi: a UAMI's or an identity block's
+    r"|\.kubeletidentity\.objectId"  # azapi: an AKS cluster's kubelet identity
     r"|identity(\[0\]|\.0)\.principal_id|kubelet_identity(\[0\]|\.0)\.object_id"
 )
 _ROLE_GUID = re.compile(  # a role definition id ends with the role's GUID
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})[\"']?\s*\Z", re.I
 )
+_ROLE_DATA = re.compile(r"data\.azurerm_role_definition\.([\w-]+)\.(?:role_definition_)?id")
 _NAME_OPTION = re.compile(r"(?:--name|-n)\s+[\"']?([A-Za-z0-9]{5,50})\b")
 _WEB_APPS = frozenset(
     {
@@ -546,7 +548,7 @@ class _Reader:
         if role is None or (role.known and role.value is None):
             role = self.value(body, "role_definition_id", scope) or role
         attributes = {
-            "role": _role(role) if role else ABSENT,
+            "role": _role(_role_of_data_source(role, scope)) if role else ABSENT,
             "principal_type": self.value(body, "principal_type", scope) or ABSENT,
             "principal_is_managed_identity": _managed_identity(body.expr("principal_id"), scope),
         }
@@ -946,6 +948,13 @@ def _aci_identity(credential: Value, identity_expr: Expr | None, group: Value | 
         group_identity_type=group,
         identity_text=identity_expr.text if identity_expr else "",
     )
+
+
+def _role_of_data_source(role: Value, scope: Scope) -> Value:
+    """``data.azurerm_role_definition.x.id``: the role the data source looks up by ``name``."""
+    match = None if role.known else _ROLE_DATA.fullmatch((role.expression or "").strip())
+    name = scope.instance.data_name("azurerm_role_definition", match.group(1)) if match else None
+    return Value.of(name, role.span, origin=E.COMPUTED) if name else role
 
 
 def _role(definition: Value) -> Value:
