@@ -658,3 +658,59 @@ def test_site_config_child_pulls_over_the_vnet_as_its_parent_site_says(
     assert web.link.login_server == "contosoacr.azurecr.io"
     pull = web.attr("vnet_image_pull")
     assert (evaluate.truthy(pull) if pull.known else None) is expected
+
+
+def test_task_credential_with_a_client_id_read_at_deployment_uses_an_identity(
+    tmp_path: Path,
+) -> None:
+    """``identity: reference(<uami>).clientId`` (bicep build of ``uami.properties.clientId``)
+    is an identity for the task's own registry: no ACRT010, and nothing undetermined."""
+    import json
+
+    from acr_trusted.lint import rules
+
+    def task(name: str, server: str) -> dict[str, object]:
+        return {
+            "type": "Microsoft.ContainerRegistry/registries/tasks",
+            "apiVersion": "2025-03-01-preview",
+            "name": f"[format('{{0}}/{{1}}', 'contosoacr', '{name}')]",
+            "identity": {"type": "UserAssigned"},
+            "properties": {
+                "credentials": {
+                    "customRegistries": {
+                        server: {
+                            "identity": "[reference(resourceId("
+                            "'Microsoft.ManagedIdentity/userAssignedIdentities', 'id'), "
+                            "'2023-01-31').clientId]"
+                        }
+                    }
+                }
+            },
+        }
+
+    own = (
+        "[reference(resourceId('Microsoft.ContainerRegistry/registries', 'contosoacr'))"
+        ".loginServer]"
+    )
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [
+            {
+                "type": "Microsoft.ContainerRegistry/registries",
+                "apiVersion": "2025-11-01",
+                "name": "contosoacr",
+                "sku": {"name": "Premium"},
+                "properties": {
+                    "publicNetworkAccess": "Disabled",
+                    "networkRuleBypassAllowedForTasks": True,
+                },
+            },
+            task("own", own),
+            task("upstream", "upstream.azurecr.io"),
+        ],
+    }
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    findings = rules.check(load(path), strict=True)
+    assert [(f.rule, "'contosoacr/upstream'" in f.message) for f in findings] == [("ACRT010", True)]

@@ -332,6 +332,20 @@ def test_a_task_records_identity_agent_pool_and_custom_registries() -> None:
     ]
 
 
+def test_a_task_credential_with_a_client_id_read_at_deployment_uses_an_identity() -> None:
+    """``identity: uami.properties.clientId`` is an identity (ACRT010), as in ARM/Terraform."""
+    (task,) = consumers(
+        "Microsoft.ContainerRegistry/registries/tasks",
+        "{\n  name: 't'\n  identity: { type: 'UserAssigned' }\n  properties: {\n"
+        "    credentials: { customRegistries: {\n"
+        "      'contosoacr.azurecr.io': { identity: uami.properties.clientId }\n    } }\n  }\n}",
+        parent=RegistryLink(name="contosoacr"),
+    )
+    assert task.attr("custom_registries").value == [
+        {"login_server": "contosoacr.azurecr.io", "identity": "uami.properties.clientId"}
+    ]
+
+
 def test_a_task_credential_written_through_its_own_registry_says_so() -> None:
     model = load(FIXTURES / "task_own_login_server.bicep")
     tasks = {c.symbol: c for c in model.consumers if c.kind is ConsumerKind.TASK}

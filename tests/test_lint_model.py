@@ -20,6 +20,7 @@ from acr_trusted.lint.model import (
     Value,
     api_version_key,
     consumers_of,
+    credential_identity,
     effective_properties,
     ignored_patch_properties,
     ignored_properties,
@@ -381,3 +382,19 @@ def test_patch_properties_its_api_version_lacks_are_ignored() -> None:
     assert not predates("2025-11-01", P.ROLE_ASSIGNMENT_MODE)
     assert not predates("latest", P.TASKS_BYPASS)
     assert not predates("2017-10-01", P.SKU)  # in every version
+
+
+@pytest.mark.parametrize(
+    ("identity", "expected"),
+    [
+        (None, None),
+        (Value.of(None), None),
+        (Value.of("[system]"), "[system]"),
+        (Value.unknown("uami.properties.clientId"), "uami.properties.clientId"),
+    ],
+)
+def test_credential_identity_counts_a_client_id_known_only_at_deployment(
+    identity: Value | None, expected: str | None
+) -> None:
+    """A task credential's identity read from a UAMI is used, whatever its value (ACRT010)."""
+    assert credential_identity(identity) == expected

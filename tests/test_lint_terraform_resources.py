@@ -558,6 +558,31 @@ resource "azurerm_container_registry_task" "t" {
     assert task.attr("name").value == "t"
 
 
+def test_task_credential_with_a_client_id_read_at_deployment(tmp_path: Path) -> None:
+    """``identity = azurerm_user_assigned_identity.x.client_id`` is an identity (ACRT010)."""
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+resource "azurerm_container_registry_task" "t" {
+  name                  = "t"
+  container_registry_id = azapi_resource.acr.id
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.pull.id]
+  }
+  registry_credential {
+    custom {
+      login_server = "azacr.azurecr.io"
+      identity     = azurerm_user_assigned_identity.pull.client_id
+    }
+  }
+}
+""",
+    )
+    (credential,) = found["azurerm_container_registry_task.t"].attr("custom_registries").value
+    assert credential["identity"] == "azurerm_user_assigned_identity.pull.client_id"
+
+
 def test_private_endpoint_connections(tmp_path: Path) -> None:
     found = consumers_by_symbol(
         tmp_path,

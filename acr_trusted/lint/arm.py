@@ -59,6 +59,7 @@ from acr_trusted.lint.model import (
     RegistryProperty,
     Span,
     Value,
+    credential_identity,
 )
 from acr_trusted.lint.scan import parameter_file_templates
 
@@ -990,19 +991,18 @@ def _custom_registries(
     for server, entry in credentials.value.items():
         if not isinstance(entry, Value):
             continue
-        identity = evaluate.member(entry, "identity", span=entry.span, safe=True)
-        if not identity.known:
-            return Value.unknown(identity.expression, credentials.span)
+        identity = credential_identity(
+            evaluate.member(entry, "identity", span=entry.span, safe=True)
+        )
         text = expression_text(server)
         if text is None:
-            entries.append({"login_server": server, "identity": evaluate.plain(identity)})
+            entries.append({"login_server": server, "identity": identity})
             continue
         span = entry.span or Span.point(w.source.path, 1, 1)
         named = w.target_of(place.level.evaluator.expression(text, span, place.copy), place)
         same = named is not None and parent is not None and _same_target(named, parent)
         entries.append(
-            {"login_server": None, "identity": evaluate.plain(identity)}
-            | ({"same_registry": True} if same else {})
+            {"login_server": None, "identity": identity} | ({"same_registry": True} if same else {})
         )
     return evolve(credentials, value=entries)
 

@@ -35,6 +35,7 @@ from acr_trusted.lint.model import (
     RegistryProperty,
     Span,
     Value,
+    credential_identity,
 )
 
 _TASKS_BYPASS_ON = re.compile(
@@ -111,7 +112,7 @@ def _task(site: _Site) -> list[Consumer]:
             identity = site.get("identity", entry) if isinstance(entry, Value) else None
             entry_data: dict[str, str | bool | None] = {
                 "login_server": key.text() if key is not None and key.known else server,
-                "identity": identity.text() if identity is not None else None,
+                "identity": credential_identity(identity),
             }
             if _names_registry(key, link):
                 entry_data["same_registry"] = True

@@ -305,6 +305,15 @@ class IdentityUse(str, enum.Enum):
         return Value.unknown(identity.expression or "imageRegistryCredentials.identity", span)
 
 
+def credential_identity(identity: Value | None) -> str | None:
+    """The identity a task's custom-registry credential uses (``[system]`` or a client ID), for
+    ACRT010, which asks whether one is used, not which: a client ID known only at deployment
+    (``uami.properties.clientId``) is one, named by its expression."""
+    if identity is None or identity.known:
+        return identity.text() if identity is not None else None
+    return identity.expression or "identity"
+
+
 # An expression that yields a resource's ID: a user-assigned identity named outright, a resource's
 # ``.id`` (not a variable that happens to be called ``id``), or ``resourceId(...)``.
 # a username read from the registry's admin credentials: ARM/Bicep listCredentials(), azurerm

@@ -32,6 +32,7 @@ from acr_trusted.lint.model import (
     RegistryProperty,
     Span,
     Value,
+    credential_identity,
     link_matches,
 )
 from acr_trusted.lint.terraform_eval import (
@@ -261,7 +262,9 @@ class _Reader:
                 customs.append(
                     {
                         "login_server": E.member(custom, "login_server", span=at).text(),
-                        "identity": E.member(custom, "identity", span=at, safe=True).text(),
+                        "identity": credential_identity(
+                            E.member(custom, "identity", span=at, safe=True)
+                        ),
                     }
                 )
             attributes = {
@@ -407,7 +410,7 @@ class _Reader:
                         custom.expr("login_server"),
                         custom_scope,
                         link,
-                        identity.text() if identity else None,
+                        credential_identity(identity),
                     )
                 )
         pool_expr = body.expr("agent_pool_name")
@@ -682,7 +685,7 @@ class _Reader:
             entries = []
             for key, credential in zip(written.keys, written.children, strict=True):
                 identity = evaluate(_expr_path(credential, ("identity",)), scope)
-                entries.append(self.credential(key, scope, link, identity.text()))
+                entries.append(self.credential(key, scope, link, credential_identity(identity)))
             return Value.of(entries, block.span)
         customs = _dig(body, path)
         if customs is not None and not customs.known:
@@ -694,7 +697,7 @@ class _Reader:
                     credential if isinstance(credential, Value) else Value.of(credential),
                     ("identity",),
                 )
-                registries.append({"login_server": server, "identity": who.text() if who else None})
+                registries.append({"login_server": server, "identity": credential_identity(who)})
         return Value.of(registries, block.span)
 
     def azapi_agent_pool(self, block: Block, scope: Scope, conditional: bool) -> None:
