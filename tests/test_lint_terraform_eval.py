@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from acr_trusted.lint import evaluate as E
-from acr_trusted.lint.model import OriginKind, RegistryLink, Value, consumers_of
+from acr_trusted.lint.model import ConsumerKind, OriginKind, RegistryLink, Value, consumers_of
+from acr_trusted.lint.rules import check
 from acr_trusted.lint.terraform_eval import (
     Instance,
     Module,
@@ -244,6 +245,8 @@ def test_operators(source: str, expected: object) -> None:
         ("jsonencode({ a = [1, true] })", '{"a":[1,true]}'),
         ('jsondecode("{\\"a\\": null}")', {"a": None}),
         ('contains(["a", "b"], "b")', True),
+        ('strcontains("/providers/x/roleDefinitions/8311", "roleDefinitions")', True),
+        ('strcontains("AcrPull", "acrpull")', False),  # case-sensitive, as Terraform compares
         ('lookup(var.map, "a", "d")', "y"),
         ('lookup(var.map, "zz", "d")', "d"),
         ('try(var.nothing.name, var.obj.missing, "fallback")', "fallback"),
@@ -256,6 +259,18 @@ def test_functions(source: str, expected: object) -> None:
     assert data(source) == expected
 
 
+def test_avm_role_definition_idiom_tells_ids_from_names() -> None:
+    """The AVM modules' ``strcontains(lower(x), lower(local.role_definition_resource_substring))``
+    picks role_definition_id or _name: both roles are known, so ACRT007 can judge them."""
+    model = load(FIXTURES / "role_definition_idiom" / "main.tf")
+    assignments = [c for c in model.consumers if c.kind is ConsumerKind.ROLE_ASSIGNMENT]
+    assert len(assignments) == 2
+    assert sorted(f.message.split("grants ")[1].split()[0] for f in check(model)) == [
+        "AcrPull",
+        "AcrPush",
+    ]
+
+
 @pytest.mark.parametrize(
     "source",
     [
@@ -265,6 +280,8 @@ def test_functions(source: str, expected: object) -> None:
         "cidrsubnet(var.unset, 8, 1)",  # a function the evaluator does not know
         'lookup(var.map, "zz")',  # missing key without a default fails at plan time
         'jsondecode("{not json")',
+        'strcontains(var.unset, "a")',
+        'strcontains(["a"], "a")',  # a list is no string: Terraform fails the plan
         "azurerm_resource_group.rg.name",  # another resource's attribute
         "data.azurerm_client_config.current.tenant_id",
         "path.module",

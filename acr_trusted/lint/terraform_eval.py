@@ -625,6 +625,14 @@ def _json_decode(args: list[Value], span: Span) -> Value | None:
     return E.computed(data, args, expression="jsondecode(...)", span=span)
 
 
+def _str_contains(args: list[Value], span: Span) -> Value | None:
+    """``strcontains(string, substr)``: case-sensitive, as Terraform compares (the AVM modules'
+    role assignments pick role_definition_id or _name with it)."""
+    if len(args) != 2 or not all(a.known and isinstance(a.value, str) for a in args):
+        return None
+    return E.contains(args[0], args[1], span=span)
+
+
 def _identity(args: list[Value], span: Span) -> Value | None:
     return args[0] if len(args) == 1 else None
 
@@ -662,6 +670,7 @@ _FUNCTIONS: dict[str, Callable[[list[Value], Span], Value | None]] = {
     "contains": lambda args, span: (
         E.contains(args[0], args[1], span=span) if len(args) == 2 else None
     ),
+    "strcontains": _str_contains,
     "lookup": lambda args, span: (
         E.lookup(args[0], args[1], args[2] if len(args) == 3 else None, span=span)
         if len(args) in (2, 3)
