@@ -130,12 +130,20 @@ class _Reader:
         return self.instance.anchor or own
 
     def anchored(self, value: Value, at: Span) -> Value:
-        """Keep a value's own span when it is written in the linted file, else use ``at``."""
+        """Keep a value's own span when it is written in the linted file, else use ``at``.
+
+        In the linted file a default is reported where it is used; through a module call,
+        a value written in the linted file (the caller's own variable default) is nearer the
+        decision than the call site.
+        """
         own = value.span
         in_place = (
             own is not None
             and own.path == self.instance.root_path
-            and value.origin.kind in (OriginKind.LITERAL, OriginKind.PARAMETER_VALUE)
+            and (
+                value.origin.kind in (OriginKind.LITERAL, OriginKind.PARAMETER_VALUE)
+                or self.instance.anchor is not None
+            )
         )
         if in_place:
             return value
