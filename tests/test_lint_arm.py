@@ -714,3 +714,44 @@ def test_task_credential_with_a_client_id_read_at_deployment_uses_an_identity(
     path.write_text(json.dumps(template), encoding="utf-8")
     findings = rules.check(load(path), strict=True)
     assert [(f.rule, "'contosoacr/upstream'" in f.message) for f in findings] == [("ACRT010", True)]
+
+
+@pytest.mark.parametrize(("pull", "expected"), [("false", ["ACRT009"]), ("true", [])])
+def test_site_pulls_over_the_vnet_as_its_appsettings_child_says(
+    tmp_path: Path, pull: str, expected: list[str]
+) -> None:
+    """A ``config`` 'appsettings' child's WEBSITE_PULL_IMAGE_OVER_VNET counts for its site."""
+    import json
+
+    from acr_trusted.lint import rules
+
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [
+            {
+                "type": "Microsoft.ContainerRegistry/registries",
+                "apiVersion": "2025-11-01",
+                "name": "contosoacr",
+                "sku": {"name": "Premium"},
+                "properties": {"publicNetworkAccess": "Disabled"},
+            },
+            {
+                "type": "Microsoft.Web/sites/config",
+                "apiVersion": "2024-04-01",
+                "name": "[format('{0}/{1}', 'app', 'appsettings')]",
+                "properties": {"WEBSITE_PULL_IMAGE_OVER_VNET": pull},
+            },
+            {
+                "type": "Microsoft.Web/sites",
+                "apiVersion": "2024-04-01",
+                "name": "app",
+                "properties": {
+                    "siteConfig": {"linuxFxVersion": "DOCKER|contosoacr.azurecr.io/app:1"}
+                },
+            },
+        ],
+    }
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    assert [f.rule for f in rules.check(load(path))] == expected

@@ -248,6 +248,41 @@ def test_a_site_config_child_pulls_as_it_and_its_parent_site_say(
     assert [f.rule for f in rules.check(model)] == expected
 
 
+NESTED_SITE = """\
+resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
+  name: 'contosoacr'
+  location: 'westeurope'
+  sku: { name: 'Premium' }
+  properties: { publicNetworkAccess: 'Disabled' }
+}
+resource webapp 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'api'
+  properties: {
+    __SITE_CONFIG__
+  }
+  resource web 'config' = {
+    name: 'web'
+    properties: { linuxFxVersion: 'DOCKER|contosoacr.azurecr.io/nested:1' }
+  }
+}
+resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: webapp
+  name: 'appsettings'
+  properties: { WEBSITE_PULL_IMAGE_OVER_VNET: '__SETTING__' }
+}
+"""
+
+
+@pytest.mark.parametrize(("pull", "expected"), [("false", 2), ("true", 0)])
+def test_a_site_pulls_over_the_vnet_as_its_appsettings_child_says(pull: str, expected: int) -> None:
+    """A ``config`` 'appsettings' child's WEBSITE_PULL_IMAGE_OVER_VNET counts for the site and
+    for its nested ``config`` 'web' child, as ARM and Terraform's ``app_settings`` read it."""
+    image = "siteConfig: { linuxFxVersion: 'DOCKER|contosoacr.azurecr.io/site:1' }"
+    model = load_text(NESTED_SITE.replace("__SITE_CONFIG__", image).replace("__SETTING__", pull))
+    assert sorted(c.symbol for c in model.consumers) == ["webapp", "webapp::web"]
+    assert [f.rule for f in rules.check(model)] == ["ACRT009"] * expected
+
+
 def test_a_site_config_of_a_site_declared_elsewhere_pulls_undecidably() -> None:
     body = (
         "{\n  name: 'web'\n  properties: { linuxFxVersion: 'DOCKER|contosoacr.azurecr.io/a:1' }\n}"

@@ -343,7 +343,7 @@ class _Pending:
     target: _Target
     attributes: Mapping[str, Value] = field(factory=dict)
     suppressed: Mapping[str, str] = field(factory=dict)
-    site: str | None = None  # a site config's parent site ('' unknown): its VNet pull counts
+    site: str | None = None  # the site (lower-case name, '' unknown) whose VNet pull settings count
 
 
 @frozen
@@ -381,7 +381,8 @@ class _Walker:
         self.registries: list[Registry] = []
         self.pending: list[_Pending] = []
         self.linked: list[Consumer] = []  # consumers from linked templates, already linked
-        self.site_pulls: dict[str, Value] = {}  # site name (lower case) -> its VNet image pull
+        # site name (lower case) -> the VNet image pull settings of the site and its app settings
+        self.site_pulls: dict[str, list[Value]] = {}
 
     def template(
         self, root: JObject, values: Mapping[str, Value], *, prefix: str = "", depth: int = 0
@@ -651,13 +652,13 @@ class _Walker:
                 symbol = registry.symbol
                 break
         attributes = pending.attributes
-        if pending.site is not None:  # sites are all known now
-            inherited = self.site_pulls.get(pending.site)
-            if inherited is None:
-                inherited = Value.unknown("the parent site's VNet image pull")
+        if pending.site is not None:  # sites and their config children are all known now
+            inherited = self.site_pulls.get(pending.site) or [
+                Value.unknown("the parent site's VNet image pull")
+            ]
             own = attributes["vnet_image_pull"]
             written = [] if own.known and own.value is None else [own]
-            pull = evaluate.first_true([*written, inherited])
+            pull = evaluate.first_true([*written, *inherited])
             attributes = {**attributes, "vnet_image_pull": pull}
         return Consumer(
             pending.kind,
@@ -745,9 +746,16 @@ def _ml_workspace(w: _Walker, node: JObject, symbol: str, name: Value, place: _P
 
 
 def _web_app(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) -> None:
-    """A site (or its ``config``) running a container image from a registry; a ``config``
-    also pulls over the VNet when its parent site says so (resolved when linking)."""
+    """A site (or its ``config``) running a container image from a registry. Whether it pulls
+    over the VNet is decided when linking, from every source for the site: its own settings,
+    a ``config`` 'web' child's, an ``appsettings`` child's ``WEBSITE_PULL_IMAGE_OVER_VNET``."""
     is_config = str(node.text("type")).lower().endswith("config")
+    if is_config and (name.text() or "").lower().rsplit("/", 1)[-1] == "appsettings":
+        parent = w.parent_of(name, place)
+        setting = w.resolve(node, f"properties.{IMAGE_PULL_SETTING}", place)
+        if parent is not None and parent.name and setting is not None:
+            w.site_pulls.setdefault(parent.name.lower(), []).append(setting)
+        return
     config = "properties" if is_config else "properties.siteConfig"
     image = w.resolve(node, f"{config}.linuxFxVersion", place) or w.resolve(
         node, f"{config}.windowsFxVersion", place
@@ -768,7 +776,8 @@ def _web_app(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place)
         parent = w.parent_of(name, place)
         site = (parent.name or "").lower() if parent is not None else ""
     elif name.text():
-        w.site_pulls[str(name.text()).lower()] = pull or Value.of(False)
+        site = str(name.text()).lower()
+        w.site_pulls.setdefault(site, []).append(pull or Value.of(False))
     identity = w.resolve(node, f"{config}.acrUseManagedIdentityCreds", place)
     w.consumer(
         ConsumerKind.WEB_APP,

@@ -332,7 +332,14 @@ class _Loader:
                 parent = _parent_link(evaluator, resource.parent, body)
                 consumers.extend(
                     consumers_of_resource(
-                        evaluator, kind, body, symbol, resource.span, resource.api_version, parent
+                        evaluator,
+                        kind,
+                        body,
+                        symbol,
+                        resource.span,
+                        resource.api_version,
+                        parent,
+                        resource.symbol,
                     )
                 )
         for module in template.modules.values():

@@ -24,6 +24,7 @@ from acr_trusted.lint.bicep_eval import (
     ref_of,
     unwrap_body,
 )
+from acr_trusted.lint.bicep_syntax import Resource
 from acr_trusted.lint.model import (
     IMAGE_PULL_OVER_VNET,
     IMAGE_PULL_SETTING,
@@ -58,6 +59,7 @@ class _Site:
         span: Span,
         api_version: str | None,
         parent: RegistryLink | None,
+        declared: str | None = None,
     ) -> None:
         self.evaluator = evaluator
         self.body = body
@@ -65,6 +67,7 @@ class _Site:
         self.span = span
         self.api_version = api_version
         self.parent = parent
+        self.declared = declared  # the resource's symbol in the template, when one is read
 
     def get(self, path: str, within: Value | None = None) -> Value | None:
         return lookup(self.evaluator, self.body if within is None else within, path)
@@ -226,6 +229,7 @@ def _docker_app(site: _Site, config: str, pull: Callable[[], Value]) -> list[Con
 
 
 _SITE_TYPES = ("microsoft.web/sites", "microsoft.web/sites/slots")
+_CONFIG_TYPES = ("microsoft.web/sites/config", "microsoft.web/sites/slots/config")
 _MANAGED_AUTH = ("systemidentity", "userassigned")
 
 
@@ -258,17 +262,40 @@ def _site_container(site: _Site) -> list[Consumer]:
 
 
 def _parent_site(site: _Site) -> _Site | None:
-    """The site a ``parent:`` names, when it is declared in the same file."""
-    parent = site.get("parent")
-    ref = ref_of(parent) if parent is not None else None
+    """The site a ``parent:`` names or a nested child is declared in, in the same file."""
     resources = site.evaluator.template.resources
-    if ref is None or ref.attribute or ref.resource_type not in _SITE_TYPES:
-        return None
-    resource = resources.get(ref.link.symbol or "")
-    if resource is None:
+    symbol = _parent_symbol(site, site.body, resources.get(site.declared or ""))
+    resource = resources.get(symbol or "")
+    if resource is None or resource.type.lower() not in _SITE_TYPES:
         return None
     body = site.evaluator.body_value(unwrap_body(resource.body)[0], {})
-    return _Site(site.evaluator, body, site.symbol, site.span, None, None)
+    return _Site(site.evaluator, body, site.symbol, site.span, None, None, symbol)
+
+
+def _parent_symbol(site: _Site, body: Value, resource: Resource | None) -> str | None:
+    """The symbol of a child's parent resource: its ``parent:``, else the enclosing one."""
+    parent = site.get("parent", body)
+    if parent is not None:
+        ref = ref_of(parent)
+        return ref.link.symbol if ref is not None and not ref.attribute else None
+    return resource.parent if resource is not None else None
+
+
+def _app_settings_pull(site: _Site) -> list[Value]:
+    """``WEBSITE_PULL_IMAGE_OVER_VNET`` in the site's ``config`` 'appsettings' children (their
+    ``properties`` are the settings, name to value)."""
+    found = []
+    for resource in site.evaluator.template.resources.values():
+        if site.declared is None or resource.type.lower() not in _CONFIG_TYPES:
+            continue
+        body = site.evaluator.body_value(unwrap_body(resource.body)[0], {})
+        name = site.get("name", body)
+        if name is None or (name.text() or "").rsplit("/", 1)[-1].lower() != "appsettings":
+            continue
+        setting = site.get(f"properties.{IMAGE_PULL_SETTING}", body)
+        if setting is not None and _parent_symbol(site, body, resource) == site.declared:
+            found.append(setting)
+    return found
 
 
 def _vnet_image_pull(site: _Site, config: str | None = None) -> Value:
@@ -277,6 +304,8 @@ def _vnet_image_pull(site: _Site, config: str | None = None) -> Value:
     written as a ``config`` child, whose own ``vnetImagePullEnabled`` and app settings count."""
     paths = IMAGE_PULL_OVER_VNET if config is None else (f"{config}.vnetImagePullEnabled",)
     found = [v for v in map(site.get, paths) if v is not None]
+    if config is None:
+        found.extend(_app_settings_pull(site))
     for entry in site.items(f"{config or 'properties.siteConfig'}.appSettings"):
         name = site.get("name", entry)
         if name is not None and (name.text() or "").upper() == IMAGE_PULL_SETTING:
@@ -404,11 +433,14 @@ def consumers_of_resource(
     span: Span,
     api_version: str | None,
     parent: RegistryLink | None,
+    declared: str | None = None,
 ) -> list[Consumer]:
+    """The consumers in one resource's evaluated ``body``; ``declared``: its symbol in the
+    template, so that its children (a site's ``config``) can be read too."""
     extractor = _BY_TYPE.get(kind)
     if extractor is None:
         return []
-    return extractor(_Site(evaluator, body, symbol, span, api_version, parent))
+    return extractor(_Site(evaluator, body, symbol, span, api_version, parent, declared))
 
 
 AVM_TASK_SOURCE = "avm/res/container-registry/registry/task"
