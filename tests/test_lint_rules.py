@@ -1091,3 +1091,61 @@ def test_undetermined_multi_line_expression_stays_one_line() -> None:
     assert "\n" not in finding.message
     assert "[ for name, subnet in var.subnets : { subnet_id = subnet.id }" in finding.message
     assert "...`" in finding.message
+
+
+# -- cross-format consistency: one deployment, the same verdicts in every format ------------------
+#
+# ``fixtures/rules/xformat/<scenario>/`` holds one deployment written as Bicep (``main.bicep``),
+# ARM JSON as ``bicep build`` compiles it (``arm1.json``: languageVersion 1.0, ``arm2.json``: 2.0,
+# symbolic names) and Terraform (``azurerm/main.tf``, ``azapi/main.tf``). A format that cannot
+# express a scenario leaves its file out (azurerm picks its own API version: no ACRT006 case;
+# it has no system-identity ACI credential nor ``sites/config`` children: those consumers are
+# missing there, so the rule sets, not the counts, are compared).
+
+XFORMAT = FIXTURES / "xformat"
+XFORMAT_EXPECTED: dict[str, set[str]] = {
+    "s01_pe_bypass_none": {"ACRT001"},
+    "s02_param_default_none": {"ACRT005"},
+    "s03_standard_firewall": {"ACRT003"},
+    "s04_service_endpoint": {"ACRT004"},
+    "s05_old_api": {"ACRT006"},
+    "s06_abac_acrpull_guid": {"ACRT007"},
+    "s07_abac_acrpull_name_no_principal_type": {"ACRT007", "ACRT011"},
+    "s08_aci_identities": {"ACRT008"},
+    "s09_app_service": {"ACRT009"},
+    "s10_task_identity_credential": {"ACRT010"},
+    "s11_task_no_bypass_agent_pool": set(),
+    "s12_task_bypass_patch": set(),
+    "s13_task_no_patch": {"ACRT002"},
+    "s14_conditional_false": {"ACRT001"},
+    "s15_loops": {"ACRT007", "ACRT008"},
+    "s16_role_by_definition_resource": {"ACRT007", "ACRT011"},
+    "s17_ternary_restriction_casing": {"ACRT001"},
+    "s18_task_user_identity": {"ACRT010"},
+    "s19_appsettings_child": {"ACRT009"},
+}
+XFORMAT_FILES = ("main.bicep", "arm1.json", "arm2.json", "azurerm/main.tf", "azapi/main.tf")
+
+
+def test_every_cross_format_scenario_has_an_expectation() -> None:
+    assert sorted(p.name for p in XFORMAT.iterdir() if p.is_dir()) == sorted(XFORMAT_EXPECTED)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        XFORMAT / s / f
+        for s in XFORMAT_EXPECTED
+        for f in XFORMAT_FILES
+        if (XFORMAT / s / f).exists()
+    ],
+    ids=lambda p: p.relative_to(XFORMAT).as_posix(),
+)
+def test_one_deployment_gets_the_same_verdicts_in_every_format(path: Path) -> None:
+    """Rule IDs per scenario, the same in Bicep, ARM 1.0/2.0, azurerm and azapi (strict: nothing
+    is left undetermined either)."""
+    model = loader_for(path).load(path, path.read_text(encoding="utf-8"), context())
+    findings = rules.check(model, strict=True)
+    messages = "\n".join(f"{f.span}: {f.rule} {f.message}" for f in findings)
+    scenario = path.relative_to(XFORMAT).parts[0]
+    assert {f.rule for f in findings} == XFORMAT_EXPECTED[scenario], messages
