@@ -1123,6 +1123,7 @@ XFORMAT_EXPECTED: dict[str, set[str]] = {
     "s17_ternary_restriction_casing": {"ACRT001"},
     "s18_task_user_identity": {"ACRT010"},
     "s19_appsettings_child": {"ACRT009"},
+    "s20_param_files": {"ACRT001"},  # .bicepparam, <template>.parameters.json, terraform.tfvars
 }
 XFORMAT_FILES = ("main.bicep", "arm1.json", "arm2.json", "azurerm/main.tf", "azapi/main.tf")
 
