@@ -1124,6 +1124,7 @@ XFORMAT_EXPECTED: dict[str, set[str]] = {
     "s18_task_user_identity": {"ACRT010"},
     "s19_appsettings_child": {"ACRT009"},
     "s20_param_files": {"ACRT001"},  # .bicepparam, <template>.parameters.json, terraform.tfvars
+    "s21_manual_pe_firewall_none": {"ACRT001"},  # restricted by a manual private endpoint
 }
 XFORMAT_FILES = ("main.bicep", "arm1.json", "arm2.json", "azurerm/main.tf", "azapi/main.tf")
 

@@ -1054,3 +1054,29 @@ def test_network_rule_set_in_attribute_syntax_restricts_as_the_block_does() -> N
     assert not registry(model, "azurerm_container_registry.undecided").get(P.DEFAULT_ACTION).known
     errors = [(f.rule, f.resource) for f in check(model) if f.severity is Severity.ERROR]
     assert errors == [("ACRT001", "azurerm_container_registry.acr")]
+
+
+@pytest.mark.parametrize(
+    "connections", ["privateLinkServiceConnections", "manualPrivateLinkServiceConnections"]
+)
+def test_azapi_private_endpoint_connections(tmp_path: Path, connections: str) -> None:
+    """Automatic and manual connections both put the registry behind a private endpoint."""
+    found = consumers_by_symbol(
+        tmp_path,
+        f"""
+resource "azapi_resource" "pe" {{
+  type      = "Microsoft.Network/privateEndpoints@2023-11-01"
+  name      = "pe"
+  parent_id = "rg"
+  body = {{
+    properties = {{
+      {connections} = [{{
+        name       = "acr"
+        properties = {{ privateLinkServiceId = azapi_resource.acr.id, groupIds = ["registry"] }}
+      }}]
+    }}
+  }}
+}}
+""",
+    )
+    assert found["azapi_resource.pe"].kind is ConsumerKind.PRIVATE_ENDPOINT

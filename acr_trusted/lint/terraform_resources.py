@@ -713,14 +713,16 @@ class _Reader:
         self.add_consumer(ConsumerKind.AGENT_POOL, block, link, {})
 
     def azapi_private_endpoint(self, block: Block, scope: Scope, conditional: bool) -> None:
-        connections = _expr_path(
-            block.body.expr("body"), ("properties", "privateLinkServiceConnections")
-        )
-        for connection in (
-            connections.children if connections and connections.kind is Kind.TUPLE else ()
-        ):
-            target = _expr_path(connection, ("properties", "privateLinkServiceId"))
-            self.add_consumer(ConsumerKind.PRIVATE_ENDPOINT, block, link_of(target, scope), {})
+        """Each connection, automatic or manual (approved by the registry's owner), to a
+        registry, as in ARM."""
+        for list_name in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
+            connections = _expr_path(block.body.expr("body"), ("properties", list_name))
+            for connection in (
+                connections.children if connections and connections.kind is Kind.TUPLE else ()
+            ):
+                target = _expr_path(connection, ("properties", "privateLinkServiceId"))
+                link = link_of(target, scope)
+                self.add_consumer(ConsumerKind.PRIVATE_ENDPOINT, block, link, {})
 
     def azapi_container_group(self, block: Block, scope: Scope, conditional: bool) -> None:
         """One consumer per ``imageRegistryCredentials`` entry, as for ARM container groups."""
