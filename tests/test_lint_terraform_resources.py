@@ -1080,3 +1080,33 @@ resource "azapi_resource" "pe" {{
 """,
     )
     assert found["azapi_resource.pe"].kind is ConsumerKind.PRIVATE_ENDPOINT
+
+
+@pytest.mark.parametrize("kind", ["azurerm_linux_function_app", "azurerm_linux_function_app_slot"])
+def test_function_app_docker_stack_pulls_from_the_registry(tmp_path: Path, kind: str) -> None:
+    """``application_stack { docker { registry_url, image_name } }`` (function apps and their
+    slots) names the registry as a web app's ``docker_registry_url`` does (ACRT009)."""
+    model = load_files(
+        tmp_path,
+        {
+            "main.tf": ACR_HEAD
+            + '  sku = "Premium"\n  public_network_access_enabled = false\n}\n'
+            + f"""
+resource "{kind}" "func" {{
+  site_config {{
+    application_stack {{
+      docker {{
+        registry_url = azurerm_container_registry.acr.login_server
+        image_name   = "func"
+        image_tag    = "1"
+      }}
+    }}
+  }}
+}}
+"""
+        },
+    )
+    (app,) = consumers_of(model, registry(model, "azurerm_container_registry.acr"))
+    assert app.kind is ConsumerKind.WEB_APP
+    assert app.attr("image").value == "func"
+    assert [f.rule for f in check(model)] == ["ACRT009"]

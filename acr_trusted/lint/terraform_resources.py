@@ -73,6 +73,8 @@ _WEB_APPS = frozenset(
         "azurerm_windows_function_app",
         "azurerm_linux_web_app_slot",
         "azurerm_windows_web_app_slot",
+        "azurerm_linux_function_app_slot",
+        "azurerm_windows_function_app_slot",
         "azurerm_app_service",
         "azurerm_function_app",
     }
@@ -528,6 +530,10 @@ class _Reader:
                 servers.append((stack.expr("docker_registry_url"), stack_scope))
                 images.append((stack.expr("docker_image_name"), stack_scope))
                 images.append((stack.expr("docker_image"), stack_scope))
+                # function apps: application_stack { docker { registry_url, image_name } }
+                for docker, docker_scope, _ in expand(stack, "docker", stack_scope):
+                    servers.append((docker.expr("registry_url"), docker_scope))
+                    images.append((docker.expr("image_name"), docker_scope))
             images.append((site.expr("linux_fx_version"), site_scope))  # DOCKER|server/image
             images.append((site.expr("windows_fx_version"), site_scope))
             uses_identity = self.value(
