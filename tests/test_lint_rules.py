@@ -1126,6 +1126,7 @@ XFORMAT_EXPECTED: dict[str, set[str]] = {
     "s20_param_files": {"ACRT001"},  # .bicepparam, <template>.parameters.json, terraform.tfvars
     "s21_manual_pe_firewall_none": {"ACRT001"},  # restricted by a manual private endpoint
     "s22_slots_windows_function": {"ACRT009"},
+    "s23_module_default_none": {"ACRT001", "ACRT005"},  # a local module / nested deployment
 }
 XFORMAT_FILES = ("main.bicep", "arm1.json", "arm2.json", "azurerm/main.tf", "azapi/main.tf")
 
