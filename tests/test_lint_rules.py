@@ -1127,6 +1127,7 @@ XFORMAT_EXPECTED: dict[str, set[str]] = {
     "s21_manual_pe_firewall_none": {"ACRT001"},  # restricted by a manual private endpoint
     "s22_slots_windows_function": {"ACRT009"},
     "s23_module_default_none": {"ACRT001", "ACRT005"},  # a local module / nested deployment
+    "s24_registry_loop_pe": {"ACRT001"},  # registries and private endpoints in loops
 }
 XFORMAT_FILES = ("main.bicep", "arm1.json", "arm2.json", "azurerm/main.tf", "azapi/main.tf")
 
