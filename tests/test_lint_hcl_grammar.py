@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -67,6 +68,24 @@ def assert_same(parser: Parser, text: str) -> None:
 def test_tables_are_in_step_with_the_installed_python_hcl2() -> None:
     """Regenerate with ``python -m acr_trusted.lint.hcl_grammar`` after upgrading python-hcl2."""
     assert hcl_grammar.TABLES.read_text(encoding="utf-8") == hcl_grammar.tables_text()
+
+
+def test_tables_text_is_the_same_in_every_process() -> None:
+    """Lark numbers its states by object identity: a process with other hashes and addresses
+    must still write the same tables (a fresh clone's CI regenerates them to compare)."""
+    script = (
+        "from acr_trusted.lint import hcl_grammar\n"
+        "print(hcl_grammar.TABLES.read_text(encoding='utf-8') == hcl_grammar.tables_text())\n"
+    )
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert done.stdout.strip() == "True"
 
 
 def test_every_terraform_file_parses_to_python_hcl2s_tree(fast: Parser) -> None:

@@ -85,7 +85,9 @@ def tables_text() -> str:
     data["parser"]["parser"] = _canonical_table(data["parser"]["parser"])
     lark_document = {"data": data, "memo": memo}
     _check_keys(lark_document)  # as JSON would give it back: keys are strings
-    driver = Tables.from_lark(json.loads(json.dumps(lark_document))).compact()
+    # in a fixed order: Lark's own follows object identities, so rules would be numbered
+    # differently by each process that builds the parser
+    driver = Tables.from_lark(json.loads(json.dumps(lark_document, sort_keys=True))).compact()
     document = {
         "source": source_digest(),
         "hcl2": hcl2_version,
