@@ -736,3 +736,11 @@ def test_mutated_real_files_never_raise(which: int, seed: int) -> None:
             chars[at:at] = list(rng.choice(["${", "'''", "resource", " ? ", "[for x in y: "]))
     model = load_text("".join(chars), "mutated.bicep")
     assert model.errors or isinstance(model.registries, tuple)
+
+
+def test_prepare_loads_the_parser_before_any_file() -> None:
+    from acr_trusted.lint import bicep_grammar
+
+    bicep_grammar._fast_parser.cache_clear()
+    bicep.prepare()
+    assert bicep_grammar._fast_parser.cache_info().currsize == 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import types
 from pathlib import Path
 
 import pytest
@@ -306,18 +307,27 @@ def test_a_failed_child_leaves_its_files_to_the_parent(monkeypatch: pytest.Monke
     assert any(f.span.path.endswith("main.tf") for f in result.findings)
 
 
-def test_what_two_shares_parse_is_imported_before_forking(
+def test_what_two_shares_parse_is_loaded_before_forking(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The children inherit it; a format only one share parses loads in that process."""
     monkeypatch.setattr(processes, "cores", lambda: 2)
     found, _ = engine.discover(_bad_examples())
     linter = engine._Linter(found, LintConfig(), engine.TextCache(), loaders={})
-    imported: list[str] = []
-    monkeypatch.setattr(engine.importlib, "import_module", lambda name: imported.append(name))
+    events: list[str] = []
+
+    def import_module(name: str) -> object:
+        events.append(f"import {name}")
+        return types.SimpleNamespace(prepare=lambda: events.append(f"prepare {name}"))
+
+    monkeypatch.setattr(engine.importlib, "import_module", import_module)
     bicep, arm, terraform = (
         [(d, p) for d, p in found.items() if p.suffix == suffix]
         for suffix in (".bicep", ".json", ".tf")
     )
     linter.prepare([bicep + arm, arm + terraform])
-    assert imported == ["acr_trusted.lint.rules", "acr_trusted.lint.arm"]
+    assert events == [
+        "import acr_trusted.lint.rules",
+        "import acr_trusted.lint.arm",
+        "prepare acr_trusted.lint.arm",
+    ]

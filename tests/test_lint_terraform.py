@@ -428,3 +428,11 @@ def test_mutated_real_files_never_raise(tmp_path: Path) -> None:
         path.write_text(text, encoding="utf-8")
         model = terraform.load(path, text, context())
         assert model.errors or isinstance(model.registries, tuple)
+
+
+def test_prepare_loads_the_parser_before_any_file() -> None:
+    from acr_trusted.lint import hcl_grammar
+
+    hcl_grammar._fast_parser.cache_clear()
+    terraform.prepare()
+    assert hcl_grammar._fast_parser.cache_info().currsize == 1

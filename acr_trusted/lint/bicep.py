@@ -95,6 +95,13 @@ def handles(path: Path) -> bool:
     return path.suffix.lower() in (".bicep", ".bicepparam")
 
 
+def prepare() -> None:
+    """Load the Bicep parser now (the engine does before it forks children that parse Bicep)."""
+    from acr_trusted.lint import bicep_grammar
+
+    bicep_grammar.prepare()
+
+
 def load(path: Path, text: str, ctx: LoadContext) -> FileModel:
     display = ctx.display_path(path)
     try:

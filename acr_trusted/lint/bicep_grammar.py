@@ -482,6 +482,12 @@ def _fast_parser() -> Parser | None:
     return Parser(tables, newline_passes, _NEWLINE_KINDS)
 
 
+def prepare() -> None:
+    """Load the parser's tables now, rather than at the first parse (see the engine's
+    ``prepare``: a process about to fork loads what its children will use)."""
+    _fast_parser()
+
+
 _LOCK = threading.Lock()
 
 

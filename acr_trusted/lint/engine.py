@@ -89,9 +89,6 @@ class _Loaders:
     def __init__(self, given: Mapping[str, Loader] | None) -> None:
         self._modules: dict[str, Loader] = dict(given or {})
 
-    def __contains__(self, fmt: object) -> bool:
-        return fmt in self._modules
-
     def __getitem__(self, fmt: str) -> Loader:
         module = self._modules.get(fmt)
         return module if module is not None else self.load(fmt)
@@ -101,6 +98,12 @@ class _Loaders:
         loaded: Loader = importlib.import_module(LOADER_MODULES[fmt])
         self._modules[fmt] = loaded
         return loaded
+
+    def prepare(self, fmt: str) -> None:
+        """Import the loader of ``fmt`` and load its parser (a loader's ``prepare``)."""
+        prepare = getattr(self[fmt], "prepare", None)
+        if prepare is not None:
+            prepare()
 
 
 class _Rules(Protocol):
@@ -186,15 +189,15 @@ class _Linter:
         self.run_rules = check or _default_check
 
     def prepare(self, shares: Sequence[Share]) -> None:
-        """Before forking: import the rules, and the loaders of formats more than one share
-        parses, so that the children inherit them instead of importing them again."""
+        """Before forking: import the rules, and the loaders and parsers of formats more than
+        one share parses, so that the children inherit them instead of loading them again."""
         importlib.import_module("acr_trusted.lint.rules")
         seen: Counter[str] = Counter()
         for share in shares:
             seen.update({fmt for _, file in share if (fmt := self._format(file)) is not None})
         for fmt, count in seen.items():
-            if count > 1 and fmt not in self.modules:
-                self.modules.load(fmt)
+            if count > 1:
+                self.modules.prepare(fmt)
 
     def _format(self, file: Path) -> str | None:
         """The loader a file goes to, if it has anything to parse."""

@@ -116,6 +116,12 @@ def _fast_parser() -> Parser | None:
     return Parser(tables, prefix=Prefix(HELD, merged))
 
 
+def prepare() -> None:
+    """Load the parser's tables now, rather than at the first parse (see
+    :func:`acr_trusted.lint.bicep_grammar.prepare`)."""
+    _fast_parser()
+
+
 def parse(text: str) -> Node:
     """The tree ``hcl2.parses_to_tree(text)`` gives, as :class:`Node` / ``Token``.
 

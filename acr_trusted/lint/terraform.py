@@ -75,6 +75,13 @@ def is_plan_json(data: Any) -> bool:
     )
 
 
+def prepare() -> None:
+    """Load the HCL parser now (the engine does before it forks children that parse HCL)."""
+    from acr_trusted.lint import hcl_grammar
+
+    hcl_grammar.prepare()
+
+
 def load(path: Path, text: str, ctx: LoadContext) -> FileModel:
     display = ctx.display_path(path)
     name = path.name.lower()
