@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import pytest
 from attrs import evolve
 
+from acr_trusted.lint import rules
 from acr_trusted.lint.bicep_eval import (
     REGISTRY_TYPE,
     Evaluator,
@@ -431,3 +432,21 @@ def test_undecidable_parameters_are_reported_where_used_and_remember_the_declara
     assert access.origin.kind is OriginKind.PARAMETER_DEFAULT
     assert access.origin.span is not None
     assert access.origin.span.line == 2
+
+
+def test_a_parameter_default_is_reported_where_it_is_used() -> None:
+    """As ARM and Terraform do: ACRT001 at the property, ACRT005 at the default it names."""
+    text = (
+        "param bypass string = 'None'\n"
+        "resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'contosoacr'\n"
+        "  location: 'westeurope'\n"
+        "  sku: { name: 'Premium' }\n"
+        "  properties: {\n"
+        "    publicNetworkAccess: 'Disabled'\n"
+        "    networkRuleBypassOptions: bypass\n"
+        "  }\n"
+        "}\n"
+    )
+    found = {f.rule: (f.span.line, f.span.column) for f in rules.check(load_text(text))}
+    assert found == {"ACRT001": (8, 31), "ACRT005": (1, 23)}

@@ -186,6 +186,10 @@ class Evaluator:
         value = self.param(name)
         if name in self._undecided_params and not value.known:
             return evolve(value, span=span)
+        if value.origin.kind is OriginKind.PARAMETER_DEFAULT and name not in self.supplied:
+            # the declaration's default is reported where it is used, as in ARM and
+            # Terraform; its origin names the default
+            return evolve(value, span=span)
         return value
 
     def variable(self, name: str) -> Value:
