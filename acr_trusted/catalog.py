@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 
-from attrs import frozen
+from acr_trusted.records import frozen
 
 TRUSTED_SERVICES_DOC = (
     "https://learn.microsoft.com/azure/container-registry/allow-access-trusted-services"

@@ -8,14 +8,15 @@ canonical casing so that IDs compare and log the same way. A malformed ID raises
 naming the segment that is wrong and what was expected there, because "invalid resource ID" alone
 does not tell a user which part of a 120-character string to fix.
 
-This module is pure (stdlib and attrs only): the SDK, the linter and the emulator all use it.
+This module is pure (the standard library and :mod:`acr_trusted.records` only): the SDK, the
+linter and the emulator all use it.
 """
 
 from __future__ import annotations
 
 import re
 
-from attrs import frozen
+from acr_trusted.records import frozen
 
 PROVIDER = "Microsoft.ContainerRegistry"
 RESOURCE_TYPE = "registries"

@@ -14,9 +14,8 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from attrs import field, frozen
-
 from acr_trusted.catalog import RoleAssignmentMode
+from acr_trusted.records import field, frozen
 
 DEFAULT_PUBLIC_NETWORK_ACCESS = "Enabled"
 DEFAULT_DEFAULT_ACTION = "Allow"

@@ -4,7 +4,7 @@ import itertools
 from collections.abc import Mapping
 
 import pytest
-from attrs import evolve
+from acr_trusted.records import evolve
 
 from acr_trusted.lint import rules
 from acr_trusted.lint.bicep_eval import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from attrs import evolve
+from acr_trusted.records import evolve
 
 from acr_trusted.lint.model import (
     ABSENT,

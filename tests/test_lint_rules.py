@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from attrs import evolve
+from acr_trusted.records import evolve
 
 from acr_trusted.lint import rules
 from acr_trusted.lint.findings import RULES, Edit, Finding, Severity

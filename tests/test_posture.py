@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import attrs
 import pytest
 
 from acr_trusted.catalog import RoleAssignmentMode
 from acr_trusted.posture import NetworkPosture, Restriction, canonical
+from acr_trusted.records import FrozenInstanceError
 
 
 class TestDefaults:
@@ -22,7 +22,7 @@ class TestDefaults:
         assert not p.is_restricted
 
     def test_frozen(self) -> None:
-        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        with pytest.raises(FrozenInstanceError):
             NetworkPosture().sku = "Basic"  # type: ignore[misc]
 
     def test_enum_values_are_case_insensitive(self) -> None:

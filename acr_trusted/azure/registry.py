@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import frozen
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from azure.core.polling.base_polling import BadStatus
@@ -34,6 +34,7 @@ from acr_trusted.catalog import Permission, find_role
 from acr_trusted.errors import OperationFailed
 from acr_trusted.ids import RegistryRef
 from acr_trusted.posture import NetworkPosture
+from acr_trusted.records import evolve
 
 logger = logging.getLogger(__name__)
 

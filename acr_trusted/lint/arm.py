@@ -24,8 +24,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from attrs import evolve, field, frozen
-
 from acr_trusted.lint import evaluate
 from acr_trusted.lint.arm_expressions import (
     MAX_COPIES,
@@ -62,6 +60,7 @@ from acr_trusted.lint.model import (
     credential_identity,
 )
 from acr_trusted.lint.scan import parameter_file_templates
+from acr_trusted.records import evolve, field, frozen
 
 FORMAT = "arm"
 REGISTRY_TYPE = "microsoft.containerregistry/registries"

@@ -25,11 +25,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
-from attrs import evolve, frozen
-
 from acr_trusted.lint import evaluate
 from acr_trusted.lint.arm_json import JArray, JNode, JObject, JScalar, Positions
 from acr_trusted.lint.model import Origin, OriginKind, Span, Value
+from acr_trusted.records import evolve, frozen
 
 MAX_EXPRESSION_DEPTH = 100
 MAX_COPIES = 64  # copy loops longer than this are evaluated once, with an unknown index

@@ -17,7 +17,7 @@ import re
 from itertools import accumulate
 from typing import Any, TypeAlias
 
-from attrs import field, frozen
+from acr_trusted.records import field, frozen
 
 MAX_DEPTH = 400  # deeper nesting is refused instead of overflowing Python's stack
 

@@ -37,8 +37,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from attrs import evolve, frozen
-
 from acr_trusted.lint import evaluate as ev
 from acr_trusted.lint.bicep_consumers import (
     AVM_TASK_SOURCE,
@@ -82,6 +80,7 @@ from acr_trusted.lint.model import (
     Span,
     Value,
 )
+from acr_trusted.records import evolve, frozen
 
 FORMAT = "bicep"
 _TABLE_NOTE = "inputs' defaults from acr-trusted's known-module table"

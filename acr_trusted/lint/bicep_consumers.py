@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from attrs import evolve
-
 from acr_trusted.lint import evaluate as ev
 from acr_trusted.lint.bicep_eval import (
     REGISTRY_TYPE,
@@ -38,6 +36,7 @@ from acr_trusted.lint.model import (
     Value,
     credential_identity,
 )
+from acr_trusted.records import evolve
 
 _TASKS_BYPASS_ON = re.compile(
     r"networkRuleBypassAllowedForTasks['\"]?\s*[=:\s]\s*['\"]?true", re.IGNORECASE

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import frozen
+from acr_trusted.records import frozen
 
 Passes = Callable[[str, str, int, list[str]], bool]
 """The post-lexer: ``passes(kind, text, end, brackets)`` is false for a token to drop."""

@@ -15,9 +15,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from attrs import define, field, frozen
-
 from acr_trusted.lint.model import ParseError, Span
+from acr_trusted.records import define, field, frozen
 
 if TYPE_CHECKING:
     from acr_trusted.lint.bicep_lalr import Node, Token

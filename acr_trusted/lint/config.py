@@ -19,10 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from attrs import evolve, field, frozen
-
 from acr_trusted.lint.findings import RULES, Finding, Severity
 from acr_trusted.lint.scan import PYPROJECT, config_file_near
+from acr_trusted.records import evolve, field, frozen
 
 KEYS = ("select", "ignore", "severity", "fail-level", "param-files", "strict")
 

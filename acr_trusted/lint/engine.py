@@ -21,8 +21,6 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from attrs import evolve
-
 from acr_trusted.lint import processes
 from acr_trusted.lint.config import LintConfig, parse_suppressions, suppress
 from acr_trusted.lint.findings import RULES, Finding
@@ -35,6 +33,7 @@ from acr_trusted.lint.scan import (
     discover,
     format_of,
 )
+from acr_trusted.records import evolve
 
 __all__ = ["LintResult", "lint"]
 

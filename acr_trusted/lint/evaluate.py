@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from attrs import evolve
-
 from acr_trusted.lint.model import Origin, OriginKind, Span, Value
+from acr_trusted.records import evolve
 
 COMPUTED = Origin(OriginKind.COMPUTED)
 

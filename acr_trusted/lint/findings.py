@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import enum
 
-from attrs import frozen
-
 from acr_trusted.lint.model import Span
+from acr_trusted.records import frozen
 
 DOCS_BASE = "https://github.com/acr-trusted/acr-trusted/blob/main/docs/rules/"
 

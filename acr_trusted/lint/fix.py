@@ -13,10 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from attrs import frozen
-
 from acr_trusted.lint.findings import Edit, Finding
 from acr_trusted.lint.scan import BOM
+from acr_trusted.records import frozen
 
 # rule -> the literal its fix replaces (compared without quotes, ignoring case as ARM does)
 FIXABLE: dict[str, str] = {"ACRT001": "none", "ACRT002": "false"}

@@ -18,9 +18,8 @@ import re
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from attrs import evolve, frozen
-
 from acr_trusted.lint.model import RegistryProperty, Span, Value
+from acr_trusted.records import evolve, frozen
 
 
 @frozen

@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from attrs import evolve, field, frozen
-
 from acr_trusted.posture import NetworkPosture
+from acr_trusted.records import evolve, field, frozen
 
 
 @frozen

@@ -19,7 +19,7 @@ from acr_trusted.lint.scan import LintResult
 if TYPE_CHECKING:
     from acr_trusted.lint.findings import Finding
 
-# Severity values, worst first. The rule table (findings.py, which needs attrs) is imported
+# Severity values, worst first. The rule table (findings.py, with the model) is imported
 # only by the SARIF renderer, so a clean run's report costs no import (see scan.py).
 SEVERITIES = ("error", "warning", "note")
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Union
 
-from attrs import frozen
-
 from acr_trusted.catalog import (
     LEGACY_ONLY_ROLES,
     SERVICES,
@@ -47,6 +45,7 @@ from acr_trusted.lint.model import (
     posture_of,
 )
 from acr_trusted.posture import NetworkPosture, Restriction
+from acr_trusted.records import frozen
 
 P = RegistryProperty
 

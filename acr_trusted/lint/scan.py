@@ -3,7 +3,7 @@
 This module imports nothing but the standard library (``typing`` is already loaded by the
 package), because for the most common pre-commit run -- a commit that touches no registry --
 it is all the linter runs: the command line reads each file once, tests it with
-:func:`is_relevant` and exits without importing attrs, the model, the rules or any parser.
+:func:`is_relevant` and exits without importing the model, the rules or any parser.
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def parameter_file_templates(path: Path, named: str | None = None) -> list[Path]
 class LintResult(NamedTuple):
     """What one run found. ``sources`` maps each linted display path to the file on disk.
 
-    A ``NamedTuple`` rather than an attrs class so that a run with nothing to parse stays
-    free of attrs (see the module docstring).
+    A ``NamedTuple``, so that a run with nothing to parse imports no module for it (see the
+    module docstring).
     """
 
     files_scanned: int

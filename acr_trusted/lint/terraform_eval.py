@@ -19,8 +19,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from attrs import evolve, frozen
-
 from acr_trusted.lint import evaluate as E
 from acr_trusted.lint.model import Origin, OriginKind, RegistryLink, Span, Value
 from acr_trusted.lint.terraform_syntax import (
@@ -32,6 +30,7 @@ from acr_trusted.lint.terraform_syntax import (
     ForClause,
     Kind,
 )
+from acr_trusted.records import evolve, frozen
 
 REGISTRY_TYPE = "microsoft.containerregistry/registries"
 _REGISTRY_ID = re.compile(r"/providers/microsoft\.containerregistry/registries/([^/\s\"'?]+)", re.I)

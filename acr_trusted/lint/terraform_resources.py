@@ -14,8 +14,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from attrs import evolve
-
 from acr_trusted.lint import evaluate as E
 from acr_trusted.lint.known_modules import find_known_module
 from acr_trusted.lint.model import (
@@ -52,6 +50,7 @@ from acr_trusted.lint.terraform_eval import (
     traversal,
 )
 from acr_trusted.lint.terraform_syntax import Block, Body, Expr, Kind
+from acr_trusted.records import evolve
 
 _TASKS_PATCH = re.compile(r"networkRuleBypassAllowedForTasks[\"']?\s*[=:]\s*[\"']?true", re.I)
 _MANAGED_IDENTITY = re.compile(

@@ -17,10 +17,9 @@ import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import evolve, field, frozen
-
 from acr_trusted.lint.bicep_lalr import Node, Token
 from acr_trusted.lint.model import Span
+from acr_trusted.records import evolve, field, frozen
 
 
 class Kind(str, enum.Enum):
