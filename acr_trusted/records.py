@@ -166,9 +166,10 @@ def _build(cls: C, *, frozen: bool, kw_only: bool) -> C:
         if key not in declared and key not in ("__dict__", "__weakref__")
     }
     init_names = tuple(name for name in names if declared[name].init)
+    init, scope = _init(cls.__qualname__, declared, frozen=frozen, kw_only=kw_only)
     generated = {
         "__slots__": tuple(names),
-        "__init__": _init(cls.__qualname__, declared, frozen=frozen, kw_only=kw_only),
+        "__init__": init,
         "__record_init__": init_names,
         "__match_args__": () if kw_only else init_names,
         **_comparison([name for name in names if declared[name].eq], frozen=frozen),
@@ -181,14 +182,17 @@ def _build(cls: C, *, frozen: bool, kw_only: bool) -> C:
         namespace["__setattr__"] = _refuse
         namespace["__delattr__"] = _refuse
     built: C = type(cls)(cls.__name__, cls.__bases__, namespace)
+    # a frozen ``__init__`` sets each field through its slot, as fast as setting goes here
+    scope.update({f"_set_{name}": built.__dict__[name].__set__ for name in names})
     return built
 
 
 def _init(
     qualname: str, declared: dict[str, _Field], *, frozen: bool, kw_only: bool
-) -> Callable[..., None]:
-    """``__init__``, compiled as attrs compiles it: one assignment per field."""
-    scope: dict[str, Any] = {"NOTHING": NOTHING, "_set": object.__setattr__}
+) -> tuple[Callable[..., None], dict[str, Any]]:
+    """``__init__``, compiled as attrs compiles it: one assignment per field; and the globals
+    it runs in, where a frozen class's slot setters (``_set_<field>``) go once it is built."""
+    scope: dict[str, Any] = {"NOTHING": NOTHING}
     parameters: list[str] = []
     body: list[str] = []
     for name, spec in declared.items():
@@ -208,13 +212,13 @@ def _init(
         if spec.converter is not None and spec.init:
             scope[f"_convert_{name}"] = spec.converter
             value = f"_convert_{name}({value})"
-        body.append(f"_set(self, {name!r}, {value})" if frozen else f"self.{name} = {value}")
+        body.append(f"_set_{name}(self, {value})" if frozen else f"self.{name} = {value}")
     if kw_only and parameters:
         parameters.insert(0, "*")
     source = f"def __init__(self, {', '.join(parameters)}):\n    " + ("\n    ".join(body) or "pass")
     exec(compile(source, f"<record {qualname}>", "exec"), scope)
     init: Callable[..., None] = scope["__init__"]
-    return init
+    return init, scope
 
 
 def _values(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
