@@ -4,7 +4,6 @@ import itertools
 from collections.abc import Mapping
 
 import pytest
-from acr_trusted.records import evolve
 
 from acr_trusted.lint import rules
 from acr_trusted.lint.bicep_eval import (
@@ -20,6 +19,7 @@ from acr_trusted.lint.bicep_eval import (
 )
 from acr_trusted.lint.bicep_syntax import read_template
 from acr_trusted.lint.model import OriginKind, RegistryLink, Value
+from acr_trusted.records import evolve
 from tests.bicep_helpers import (
     ACCESS,
     ACTION,

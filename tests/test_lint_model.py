@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from acr_trusted.records import evolve
 
 from acr_trusted.lint.model import (
     ABSENT,
@@ -28,6 +27,7 @@ from acr_trusted.lint.model import (
     posture_of,
     predates,
 )
+from acr_trusted.records import evolve
 
 P = RegistryProperty
 SPAN = Span.point("main.bicep", 4, 3)

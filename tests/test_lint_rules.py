@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from acr_trusted.records import evolve
 
 from acr_trusted.lint import rules
 from acr_trusted.lint.findings import RULES, Edit, Finding, Severity
@@ -29,6 +28,7 @@ from acr_trusted.lint.model import (
     Span,
     Value,
 )
+from acr_trusted.records import evolve
 
 P = RegistryProperty
 PATH = "main.bicep"
