@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -331,3 +332,24 @@ def test_what_two_shares_parse_is_loaded_before_forking(
         "import acr_trusted.lint.arm",
         "prepare acr_trusted.lint.arm",
     ]
+
+
+def test_files_a_failed_child_took_are_linted_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real child takes the last file from its end, then dies: this process lints that file."""
+    monkeypatch.setattr(processes, "cores", lambda: 2)
+    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
+    found, _ = engine.discover(_bad_examples())
+    assert len(processes.plan(found, engine.TextCache())) == 2  # so a child runs
+    alone = lint(_bad_examples(), config=LintConfig(), read_text=engine.TextCache())
+    lint_from = engine._lint_from
+
+    def dying(linter: Any, ends: processes.TwoEnds, from_end: bool) -> list[Any]:
+        if not from_end:
+            return lint_from(linter, ends, from_end)
+        next(ends.take(from_end=True))  # in the child: a token spent, the file not linted
+        raise RuntimeError("child killed")
+
+    monkeypatch.setattr(engine, "_lint_from", dying)
+    forked = lint(_bad_examples(), config=LintConfig(), read_text=engine.TextCache())
+    assert forked.findings == alone.findings
+    assert any(f.span.path.endswith("main.tf") for f in forked.findings)

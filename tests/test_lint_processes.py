@@ -118,3 +118,47 @@ def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> Non
     """A library caller with threads (a server, a pool) gets the serial path."""
     monkeypatch.setattr(processes.threading, "active_count", lambda: 2)
     assert processes.fork(list) is None
+
+
+def _files(count: int) -> list[tuple[str, Path]]:
+    return [(f"f{index}.bicep", Path(f"f{index}.bicep")) for index in range(count)]
+
+
+def test_two_ends_give_each_file_once_and_meet_where_the_takers_are() -> None:
+    files = _files(7)
+    ends = processes.TwoEnds(files)
+    try:
+        front, back = ends.take(), ends.take(from_end=True)
+        # the front taker is twice as fast: it takes two files for each of the back's
+        taken = [next(front), next(front), next(back), next(front), next(front), next(back)]
+        taken += list(front)  # the last one, then nothing: every token is spent
+        assert list(back) == []
+    finally:
+        ends.close()
+    assert sorted(taken) == sorted(files)
+    assert [name for name, _ in taken[:2]] == ["f0.bicep", "f1.bicep"]
+    assert taken[2][0] == "f6.bicep"
+
+
+def test_two_ends_leave_to_this_process_what_the_other_took() -> None:
+    files = _files(5)
+    ends = processes.TwoEnds(files)
+    try:
+        assert [name for name, _ in ends.take()][:5] == [name for name, _ in files]
+        assert ends.take_left() == []
+    finally:
+        ends.close()
+    ends = processes.TwoEnds(files)
+    try:
+        mine = ends.take()
+        taken_here = [next(mine), next(mine)]
+        assert ends.take_left() == files[2:]  # whatever the other process took or would take
+        assert ends.take_left() == []
+        assert taken_here == files[:2]
+    finally:
+        ends.close()
+
+
+def test_two_ends_refuse_more_files_than_their_pipe_holds() -> None:
+    with pytest.raises(ValueError, match="more than"):
+        processes.TwoEnds(_files(processes.MAX_TOKENS + 1))

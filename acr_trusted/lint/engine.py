@@ -8,7 +8,8 @@ its own file an ACRT000 finding.
 
 On a machine with two or more cores, a run with enough to parse is shared between forked
 processes (see :mod:`acr_trusted.lint.processes`): each process loads the parsers its share
-needs (those two shares need are loaded before forking), and the shares cost about the same.
+needs (those two shares need are loaded before forking), the shares cost about the same, and
+two processes work each two neighbouring shares from either end, so that the faster takes more.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -151,19 +152,60 @@ def lint(
     linter = _Linter(found, config, read_text, loaders, check)
     # doubles for loaders or rules may record what they see: keep such runs in one process
     doubles = loaders is not None or check is not None
-    here, *others = [list(found.items())] if doubles else processes.plan(found, read_text)
-    if others:
-        linter.prepare([here, *others])
-    waiting = [(processes.fork(partial(linter, share)), share) for share in others]
-    findings = linter(here)
-    for wait, share in waiting:
-        from_child = wait() if wait is not None else None
-        findings.extend(from_child if from_child is not None else linter(share))
+    shares = [list(found.items())] if doubles else processes.plan(found, read_text)
+    if len(shares) > 1:
+        linter.prepare(shares)
+    findings = _lint_shares(linter, shares)
     ordered = sorted(
         set(findings),
         key=lambda f: (f.span.path, f.span.line, f.span.column, f.rule, f.resource, f.message),
     )
     return LintResult(len(found), tuple(ordered), dict(found), tuple(missing))
+
+
+Work = tuple[Callable[[], list[Finding]], Callable[[], Share]]
+"""What one process lints, and what is left for this process to lint if a child doing it fails."""
+
+
+def _lint_shares(linter: _Linter, shares: list[Share]) -> list[Finding]:
+    """Lint ``shares``, the first in this process and each other in a forked child.
+
+    Each two neighbouring shares are linted by their two processes from either end
+    (:class:`~acr_trusted.lint.processes.TwoEnds`), so that a process on a faster core takes
+    more; an odd last share is linted as planned. Files with nothing to parse stay here.
+    """
+    first, *others = shares
+    cheap = [file for file in first if linter.format_of(file[1]) is None]
+    shares = [[file for file in first if linter.format_of(file[1]) is not None], *others]
+    works: list[Work] = []
+    pairs: list[processes.TwoEnds] = []
+    for index in range(0, len(shares), 2):
+        pair = shares[index : index + 2]
+        files = [file for share in pair for file in share]
+        if len(pair) < 2 or len(files) > processes.MAX_TOKENS:
+            works += [(partial(linter, share), partial(list, share)) for share in pair]
+            continue
+        ends = processes.TwoEnds(files)
+        pairs.append(ends)
+        works += [
+            (partial(_lint_from, linter, ends, from_end), ends.take_left)
+            for from_end in (False, True)
+        ]
+    try:
+        (mine, _), *forked = works
+        waiting = [(processes.fork(work), left) for work, left in forked]
+        findings = mine() + linter(cheap)
+        for wait, left in waiting:
+            from_child = wait() if wait is not None else None
+            findings.extend(from_child if from_child is not None else linter(left()))
+    finally:
+        for ends in pairs:
+            ends.close()
+    return findings
+
+
+def _lint_from(linter: _Linter, ends: processes.TwoEnds, from_end: bool) -> list[Finding]:
+    return linter(ends.take(from_end=from_end))
 
 
 class _Linter:
@@ -193,12 +235,12 @@ class _Linter:
         importlib.import_module("acr_trusted.lint.rules")
         seen: Counter[str] = Counter()
         for share in shares:
-            seen.update({fmt for _, file in share if (fmt := self._format(file)) is not None})
+            seen.update({fmt for _, file in share if (fmt := self.format_of(file)) is not None})
         for fmt, count in seen.items():
             if count > 1:
                 self.modules.prepare(fmt)
 
-    def _format(self, file: Path) -> str | None:
+    def format_of(self, file: Path) -> str | None:
         """The loader a file goes to, if it has anything to parse."""
         try:
             text = self.read_text(file)
@@ -206,7 +248,7 @@ class _Linter:
             return None
         return format_of(file, text) if self.read_text.relevant(file) else None
 
-    def __call__(self, files: Sequence[tuple[str, Path]]) -> list[Finding]:
+    def __call__(self, files: Iterable[tuple[str, Path]]) -> list[Finding]:
         out: list[Finding] = []
         for display, file in files:
             out.extend(
