@@ -74,9 +74,9 @@ def scenario(out: TextIO | None = None, *, poll_interval: float = DEMO_POLL_INTE
 
     from acr_trusted.azure.rbac import grant_push
     from acr_trusted.azure.registry import (
-        _patch,
         disable_trusted_access,
         enable_trusted_access,
+        patch_registry,
     )
     from acr_trusted.azure.tasks import (
         ensure_identity_credential,
@@ -152,7 +152,7 @@ def scenario(out: TextIO | None = None, *, poll_interval: float = DEMO_POLL_INTE
         say("    allow trusted services: on (the default)")
 
         step("document step 4: disable public access")
-        _patch(registries, ref, {"public_network_access": "Disabled"})
+        patch_registry(registries, ref, {"public_network_access": "Disabled"})
         say(f"    {settings()}")
 
         step("document step 5: run the task (2025: the tasks switch is off, so 403)")

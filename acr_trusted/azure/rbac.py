@@ -114,7 +114,7 @@ def _existing_under_other_name(
     return None
 
 
-def _grant(
+def grant_role(
     registry: RegistryRef | str,
     principal_id: str,
     permission: Permission,
@@ -123,6 +123,9 @@ def _grant(
     principal_wait: float,
     connection: Connection,
 ) -> RoleGrant:
+    """Give ``principal_id`` the role that grants ``permission`` in the registry's role mode,
+    unless it already holds it: :func:`grant_pull`, :func:`grant_push` and the workflows
+    (``acr_trusted.azure.workflows``), which pass their own connection."""
     ref = as_registry_ref(registry)
     posture = read_posture(
         connection.client(ContainerRegistryManagementClient, ref.subscription_id), ref
@@ -207,7 +210,7 @@ def grant_pull(
         PrincipalNotFound: the principal was still unknown after ``principal_wait`` seconds.
         azure.core.exceptions.HttpResponseError: any other ARM failure.
     """
-    return _grant(
+    return grant_role(
         registry,
         principal_id,
         Permission.PULL,
@@ -234,7 +237,7 @@ def grant_push(
 
     Same behaviour, arguments and errors as ``grant_pull``.
     """
-    return _grant(
+    return grant_role(
         registry,
         principal_id,
         Permission.PUSH,

@@ -118,7 +118,7 @@ def _differences(posture: NetworkPosture, desired: Mapping[str, Any]) -> dict[st
     return {name: value for name, value in desired.items() if _SWITCHES[name](posture) != value}
 
 
-def _patch(
+def patch_registry(
     client: ContainerRegistryManagementClient, ref: RegistryRef, changes: Mapping[str, Any]
 ) -> NetworkPosture:
     """One PATCH with only ``changes``, waiting for the long-running operation."""
@@ -179,7 +179,7 @@ def _converge(
     for attempt in range(1, _WRITE_ATTEMPTS + 1):
         logger.info("updating %s: %s", ref.id, changes)
         try:
-            current = _patch(client, ref, changes)
+            current = patch_registry(client, ref, changes)
             break
         except (ServiceRequestError, ServiceResponseError) as exc:
             if attempt == _WRITE_ATTEMPTS:

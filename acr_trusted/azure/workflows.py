@@ -30,11 +30,11 @@ from azure.mgmt.containerregistry.models import ImportImageParameters, ImportSou
 from acr_trusted.azure.arm_errors import WRITE_REGISTRY, arm_call, error_code
 from acr_trusted.azure.clients import Connection, as_registry_ref
 from acr_trusted.azure.consumers import read_user_assigned_identity, read_workspace_identity
-from acr_trusted.azure.rbac import _grant
+from acr_trusted.azure.rbac import grant_role
 from acr_trusted.azure.registry import (
-    _patch,
     disable_trusted_access,
     enable_trusted_access,
+    patch_registry,
     read_posture,
 )
 from acr_trusted.azure.tasks import (
@@ -139,7 +139,7 @@ def _grant_step(
     principal_type: str = "ServicePrincipal",
     principal_wait: float = 60,
 ) -> tuple[bool, str]:
-    grant = _grant(
+    grant = grant_role(
         registry,
         principal_id,
         permission,
@@ -502,7 +502,7 @@ def _restore(
             changes[keyword] = value(original)
             restored.append(f"{name}: {value(current)} -> {value(original)}")
     if changes:
-        _patch(client, ref, changes)
+        patch_registry(client, ref, changes)
     return tuple(restored)
 
 
@@ -573,7 +573,7 @@ def verify_task_bypass(
         if not original.public_endpoint_closed:
             say("disabling public network access for the experiment")
             with arm_call(WRITE_REGISTRY, ref.id):
-                _patch(client, ref, {"public_network_access": "Disabled"})
+                patch_registry(client, ref, {"public_network_access": "Disabled"})
         say("run 1: the bypass as configured (expect success)")
         outcomes.append(run())
         if outcomes[0].succeeded:
