@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
@@ -48,50 +48,17 @@ class _Nothing:
 NOTHING: Any = _Nothing()
 
 
-class _Field:
+class _Field(NamedTuple):
     """What :func:`field` declares; read once, when the class is built."""
 
-    __slots__ = ("converter", "default", "eq", "factory", "init", "repr")
-
-    def __init__(
-        self,
-        default: Any = NOTHING,
-        factory: Callable[[], Any] | None = None,
-        converter: Callable[[Any], Any] | None = None,
-        init: bool = True,
-        eq: bool = True,
-        repr: bool = True,
-    ) -> None:
-        self.default, self.factory, self.converter = default, factory, converter
-        self.init, self.eq, self.repr = init, eq, repr
+    default: Any = NOTHING
+    factory: Callable[[], Any] | None = None
+    converter: Callable[[Any], Any] | None = None
+    init: bool = True
+    eq: bool = True
+    repr: bool = True
 
 
-@overload
-def field(
-    *,
-    default: T,
-    converter: Callable[[Any], T] | None = None,
-    init: bool = True,
-    eq: bool = True,
-    repr: bool = True,
-) -> T: ...
-@overload
-def field(
-    *,
-    factory: Callable[[], T],
-    converter: Callable[[Any], T] | None = None,
-    init: bool = True,
-    eq: bool = True,
-    repr: bool = True,
-) -> T: ...
-@overload
-def field(
-    *,
-    converter: Callable[[Any], Any] | None = None,
-    init: bool = True,
-    eq: bool = True,
-    repr: bool = True,
-) -> Any: ...
 def field(
     *,
     default: Any = NOTHING,

@@ -163,4 +163,4 @@ def test_class_patterns_match_positionally() -> None:
 
 def test_a_field_takes_a_default_or_a_factory_not_both() -> None:
     with pytest.raises(TypeError, match="not both"):
-        field(default=[], factory=list)  # type: ignore[call-overload]
+        field(default=[], factory=list)
