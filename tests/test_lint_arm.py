@@ -163,6 +163,42 @@ class TestTemplates:
         assert registry.get(P.BYPASS_OPTIONS).value == "None"
         assert kinds(model, registry) == [ConsumerKind.PRIVATE_ENDPOINT]
 
+    def test_linked_template_by_uri_links_tasks_to_the_calling_files_registry(self) -> None:
+        """templateLink.uri ending in a file published next to the template reads that file.
+
+        The linked tasks name the registry through their own parameter; they link to the
+        calling file's registry once per copy. A missing file and a literal URL contribute
+        nothing.
+        """
+        model = load(FIXTURES / "linked_uri" / "build.json")
+        registry = only(model)
+        tasks = consumers_of(model, registry)
+        assert [c.kind for c in tasks] == [ConsumerKind.TASK] * 2
+        assert {(c.span.path, c.span.line) for c in tasks} == {("linked_uri/build.json", 27)}
+        assert len(model.consumers) == 2  # the remote template is not the local file
+
+    @pytest.mark.parametrize(
+        ("uri", "expected"),
+        [
+            (
+                "[uri(deployment().properties.templateLink.uri, 'nested/acr.json')]",
+                "nested/acr.json",
+            ),
+            (
+                "[concat(parameters('base'), '/nested/', 'acr.json', parameters('sas'))]",
+                "nested/acr.json",
+            ),
+            ("[concat(variables('base'), 'acr.json?raw=true')]", "acr.json"),
+            ("https://example.com/acr.json", None),
+            ("[concat('https://example.com/', 'acr.json')]", None),
+            ("[variables('templateUri')]", None),
+            ("[concat(", None),
+        ],
+    )
+    def test_local_link_of_a_template_uri(self, uri: str, expected: str | None) -> None:
+        """Only a relative file name written in the expression is taken as the local file."""
+        assert arm._local_link(uri) == expected
+
     def test_copy_loops_and_conditions(self) -> None:
         """Known copy counts expand; unknown counts and false conditions are flagged."""
         model = load(FIXTURES / "copy_loops.json")

@@ -299,6 +299,12 @@ def _moved_consumer(
     )
 
 
+def _moved_pending(pending: _Pending, here: Span) -> _Pending:
+    """A linked template's consumer, before linking, as seen from the deployment calling it."""
+    moved = {k: _moved(v, here.path, here) for k, v in pending.attributes.items()}
+    return evolve(pending, span=here, attributes=moved)
+
+
 def _entry_for(values: Iterable[Value], entries: Mapping[str, Span], start: Span) -> Span:
     """The first parameter-file entry (in file order) that ``values`` depend on."""
     used = {name.lower() for value in values for name in value.depends_on}
@@ -378,17 +384,21 @@ class _Walker:
         self.ctx = ctx
         self.opened = opened | {path}  # linked templates being walked, against cycles
         self.registries: list[Registry] = []
-        self.pending: list[_Pending] = []
-        self.linked: list[Consumer] = []  # consumers from linked templates, already linked
+        self.pending: list[_Pending] = []  # linked after the walk, linked templates' included
         # site name (lower case) -> the VNet image pull settings of the site and its app settings
         self.site_pulls: dict[str, list[Value]] = {}
 
     def template(
-        self, root: JObject, values: Mapping[str, Value], *, prefix: str = "", depth: int = 0
+        self, root: JObject, values: Mapping[str, Value]
     ) -> tuple[tuple[Registry, ...], tuple[Consumer, ...]]:
+        self.walk(root, values)
+        return tuple(self.registries), tuple(self.link(p) for p in self.pending)
+
+    def walk(
+        self, root: JObject, values: Mapping[str, Value], *, prefix: str = "", depth: int = 0
+    ) -> None:
         level = _Level(Evaluator(self.source, root, values), prefix, depth)
         self.resources(root.get("resources"), _Place(level))
-        return tuple(self.registries), (*self.linked, *(self.link(p) for p in self.pending))
 
     # -- resources -------------------------------------------------------------------------
     def resources(self, node: JNode | None, place: _Place) -> None:
@@ -856,8 +866,10 @@ def _deployment(w: _Walker, node: JObject, symbol: str, name: Value, place: _Pla
         return
     body = template.get("template")
     link = template.get("templateLink")
-    if isinstance(link, JObject) and link.text("relativePath"):
-        _linked_template(w, node, symbol, str(link.text("relativePath")), place)
+    if isinstance(link, JObject):
+        relative = link.text("relativePath") or _local_link(link.text("uri"))
+        if relative:
+            _linked_template(w, node, symbol, relative, place)
     if not isinstance(body, JObject):
         return
     evaluator = place.level.evaluator.deployment_scope(template, place.copy)
@@ -886,16 +898,37 @@ def _linked_template(w: _Walker, node: JObject, symbol: str, relative: str, plac
     parameters = _member_node(node, "properties.parameters")
     values = place.level.evaluator.deployment_parameters(parameters, place.copy)
     child = _Walker(Source.of(w.ctx.display_path(path), found[0]), path, w.ctx, opened=w.opened)
-    registries, consumers = child.template(
-        template, values, prefix=f"{symbol}/", depth=place.level.depth + 1
-    )
+    child.walk(template, values, prefix=f"{symbol}/", depth=place.level.depth + 1)
     here = w.source.span(node)
     via = f"linked template '{child.source.path}'"
-    for registry in registries:
+    for registry in child.registries:
         moved = _moved_registry(registry, here.path, {}, here, via)
         w.registries.append(evolve(moved, conditional=moved.conditional or place.conditional))
-    if place.active:
-        w.linked.extend(_moved_consumer(c, here.path, here) for c in consumers)
+    if place.active:  # linked with this file's registries: the registry is often passed in
+        w.pending.extend(_moved_pending(p, here) for p in child.pending)
+        for site, pulls in child.site_pulls.items():
+            w.site_pulls.setdefault(site, []).extend(pulls)
+
+
+def _local_link(uri: str | None) -> str | None:
+    """The repository-relative file a ``templateLink.uri`` expression ends in, if any.
+
+    ``[uri(deployment().properties.templateLink.uri, 'nested/acr.json')]`` and
+    ``[concat(variables('templateBaseUrl'), 'acr.json')]`` deploy a file published next to
+    this one; its local copy is what gets deployed. A literal URL names a file elsewhere.
+    """
+    inner = expression_text(uri) if uri else None
+    tree = _parsed(inner) if inner is not None else None
+    if tree is None:
+        return None
+    for call in calls(tree):
+        run: list[str] = []
+        for arg in call.args:
+            run = [*run, arg.value] if isinstance(arg, Str) else []
+            path = "".join(run).split("?")[0]
+            if path.lower().endswith(".json") and "://" not in path:
+                return path.lstrip("/")
+    return None
 
 
 def _evaluated_whole(node: JNode | Value) -> bool:
