@@ -744,3 +744,15 @@ def test_prepare_loads_the_parser_before_any_file() -> None:
     bicep_grammar._fast_parser.cache_clear()
     bicep.prepare()
     assert bicep_grammar._fast_parser.cache_info().currsize == 1
+
+
+def test_an_optional_input_typed_with_a_nullable_alias_is_null_when_not_given() -> None:
+    module = load(FIXTURES / "nullable_types" / "registry.bicep")
+    acr = registry(module, "registry")
+    assert acr.get(ACCESS).known
+    assert value(acr, ACCESS) is None
+    assert not module.consumers  # the role assignments loop over `null ?? []`
+    assert [f.rule for f in rules.check(module, strict=True)] == ["ACRT005"]
+    caller = load(FIXTURES / "nullable_types" / "main.test.bicep")
+    assert value(registry(caller, "testDeployment"), ACCESS) == "Disabled"
+    assert sorted(f.rule for f in rules.check(caller, strict=True)) == ["ACRT001", "ACRT005"]

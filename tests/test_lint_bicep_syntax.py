@@ -230,3 +230,32 @@ def test_templates_are_cached_in_a_bounded_table(monkeypatch: pytest.MonkeyPatch
     for index in range(4):
         read_template(f"var a = {index}\n", "bounded.bicep")
     assert len(bicep_syntax._TEMPLATES) <= 2
+
+
+def test_a_parameter_typed_with_a_nullable_alias_is_nullable() -> None:
+    template = read_template(
+        (FIXTURES / "nullable_types" / "registry.bicep").read_text(), "r.bicep"
+    )
+    assert template.params["privateEndpoints"].nullable
+    assert template.params["roleAssignments"].nullable
+    assert not template.params["name"].nullable
+    assert set(template.types) == {
+        "privateEndpointListType",
+        "privateEndpointType",
+        "roleAssignmentType",
+    }
+
+
+@pytest.mark.parametrize(
+    ("types", "nullable"),
+    [
+        ("type a = b\ntype b = string?\n", True),
+        ("type a = {\n  x: string\n}\n", False),
+        ("type a = string\n", False),
+        ("type a = b\ntype b = a\n", False),
+        ("", False),
+    ],
+)
+def test_nullable_aliases_are_followed_through_other_aliases(types: str, nullable: bool) -> None:
+    template = read_template(f"param p a\n{types}", "x.bicep")
+    assert template.params["p"].nullable is nullable

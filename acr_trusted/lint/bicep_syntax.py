@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from acr_trusted.lint.model import ParseError, Span
-from acr_trusted.records import define, field, frozen
+from acr_trusted.records import define, evolve, field, frozen
 
 if TYPE_CHECKING:
     from acr_trusted.lint.bicep_lalr import Node, Token
@@ -120,6 +120,7 @@ class Template:
     using: tuple[str, Span] | None = None  # .bicepparam: the template it supplies values for
     extends: str | None = None  # .bicepparam: the shared parameter file it builds on
     assignments: dict[str, tuple[Any, Span]] = field(factory=dict)  # .bicepparam ``param x = v``
+    types: dict[str, Any] = field(factory=dict)  # ``type name = <type>``: the type node by name
 
 
 class BicepSyntaxError(Exception):
@@ -325,7 +326,31 @@ def _read_template(text: str, display: str) -> Template:
         decorators, pending_decorators = pending_decorators, ()
         _index(template, node, decorators, functions)
     template.functions = frozenset(functions)
+    for name, param in template.params.items():
+        if not param.nullable and _nullable_alias(template.types, param.type_name):
+            template.params[name] = evolve(param, nullable=True)
     return template
+
+
+def _nullable_alias(types: dict[str, Any], name: str) -> bool:
+    """Whether ``name`` is a type alias that allows null (``type peType = {...}[]?``).
+
+    CARML and AVM modules type their optional inputs this way; such a parameter without a
+    default is null when no value is given, as ``param x T?`` is. Types are declared anywhere
+    in the file (usually after the parameters), hence the pass after indexing.
+    """
+    seen: set[str] = set()
+    node = types.get(name)
+    while node is not None and name not in seen:
+        seen.add(name)
+        data = getattr(node, "data", "")
+        if data == "type_nullable":
+            return True
+        if data != "type_name":
+            return False
+        name = str(node.children[0])
+        node = types.get(name)
+    return False
 
 
 def _name(node: Any) -> str:
@@ -349,6 +374,8 @@ def _index(template: Template, node: Node, decorators: tuple[Any, ...], funcs: s
         template.params[name] = Param(name, source.span_of(node), default, nullable, type_name)
     elif kind == "var":
         template.variables[_name(children[0])] = children[-1]
+    elif kind == "type_decl":
+        template.types[_name(children[0])] = children[-1]
     elif kind == "output":
         template.outputs[_name(children[0])] = children[-1]
     elif kind == "resource_decl":
