@@ -156,6 +156,34 @@ resource "azurerm_machine_learning_workspace" "ml" {
     assert [c.link.name for c in consumers_of(model, acr)] == ["acr1"]
 
 
+def test_each_value_links_through_the_for_each_it_chains_from() -> None:
+    """`for_each = azurerm_container_registry.acr` with `each.value.id`: a real idiom."""
+    model = load(FIXTURES / "foreach_chain" / "main.tf")
+    acr = registry(model, "azurerm_container_registry.acr")
+    kinds = {c.kind for c in consumers_of(model, acr)}
+    assert kinds == {ConsumerKind.PRIVATE_ENDPOINT, ConsumerKind.ML_WORKSPACE}
+    # the private endpoint is what restricts this registry, so the bypass None is an error
+    assert [(f.rule, f.span.line) for f in check(model)] == [("ACRT005", 7), ("ACRT001", 24)]
+
+
+def test_each_key_does_not_link(tmp_path: Path) -> None:
+    model = load_files(
+        tmp_path,
+        {
+            "main.tf": ACR_HEAD
+            + '  sku = "Premium"\n}\n'
+            + """
+resource "azurerm_machine_learning_workspace" "by_key" {
+  for_each              = azurerm_container_registry.acr
+  container_registry_id = each.key
+}
+"""
+        },
+    )
+    acr = registry(model, "azurerm_container_registry.acr")
+    assert consumers_of(model, acr) == ()
+
+
 # -- direct evaluation --------------------------------------------------------------------------
 
 MODULE = """

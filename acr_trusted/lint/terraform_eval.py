@@ -287,11 +287,24 @@ class KnownCall:
 
 @frozen
 class Scope:
+    """Where an expression is evaluated: its module instance and the iterators in force.
+
+    ``sources`` keeps, per ``for_each`` iterator, the collection it walks and that collection's
+    scope, so that ``each.value.id`` links to the registry a ``for_each =
+    azurerm_container_registry.acr`` chains from even when the collection is unknown.
+    """
+
     instance: Instance
     iterators: Mapping[str, Value]
+    sources: Mapping[str, tuple[Expr, Scope]] = {}
 
-    def bind(self, name: str, value: Value) -> Scope:
-        return Scope(self.instance, {**self.iterators, name: value})
+    def bind(self, name: str, value: Value, source: tuple[Expr, Scope] | None = None) -> Scope:
+        sources = self.sources
+        if source is not None:
+            sources = {**sources, name: source}
+        elif name in sources:
+            sources = {k: v for k, v in sources.items() if k != name}
+        return Scope(self.instance, {**self.iterators, name: value}, sources)
 
 
 def with_origin(value: Value, origin: Origin) -> Value:
@@ -330,8 +343,9 @@ def instances(
     value = evaluate(expr, scope)
     name = "count" if kind == "count" else iterator
     undecided = Value.unknown(expr.text, expr.span, depends_on=value.depends_on)
+    source = None if kind == "count" else (expr, scope)
     if not value.known:
-        return [(scope.bind(name, undecided), False)]
+        return [(scope.bind(name, undecided, source), False)]
     data = value.value
     if kind == "count":
         number = E.plain(value)
@@ -349,7 +363,7 @@ def instances(
     else:
         return [(scope.bind(name, undecided), False)]
     certain = len(pairs) <= _MAX_INSTANCES
-    return [(scope.bind(name, iteration(k, v)), certain) for k, v in pairs[:_MAX_INSTANCES]]
+    return [(scope.bind(name, iteration(k, v), source), certain) for k, v in pairs[:_MAX_INSTANCES]]
 
 
 # -- evaluation ---------------------------------------------------------------------------
@@ -767,6 +781,9 @@ def registry_links(expr: Expr | None, scope: Scope, depth: int = 0) -> list[Regi
         found.extend(registry_links(instance.module.locals[first].expr, scope, depth + 1))
     elif root == "module":
         found.extend(_module_links(instance, first, steps[1:], depth))
+    elif first == "value" and root in scope.sources:
+        collection, outer = scope.sources[root]
+        found.extend(registry_links(collection, outer, depth + 1))
     elif root == "data" and len(steps) > 1 and isinstance(steps[1], str):
         if steps[0] == "azurerm_container_registry":
             name = instance.data_name("azurerm_container_registry", steps[1])
