@@ -508,3 +508,16 @@ def test_each_consumer_kind_links_to_its_registry() -> None:
 def test_consumer_attributes_hold_no_credentials() -> None:
     model = load(FIXTURES / "consumers.bicep")
     assert "not-a-real-secret" not in repr(model.consumers)
+
+
+def test_a_source_registry_identity_is_a_credential_for_the_tasks_own_registry() -> None:
+    model = load(FIXTURES / "task_source_identity.bicep")
+    tasks = {c.symbol: c for c in model.consumers if c.kind is ConsumerKind.TASK}
+    assert tasks["currentBuild"].attr("custom_registries").value == [
+        {"login_server": None, "identity": "[system]", "same_registry": True}
+    ]
+    # before 2025-03-01-preview the property does not exist and ARM ignores it
+    assert tasks["olderBuild"].attr("custom_registries").value == []
+    assert tasks["loginModeOnly"].attr("custom_registries").value == []
+    flagged = {f.resource for f in rules.check(model, strict=True) if f.rule == "ACRT010"}
+    assert flagged == {"olderBuild", "loginModeOnly"}

@@ -34,6 +34,7 @@ from acr_trusted.lint.model import (
     RegistryProperty,
     Span,
     Value,
+    api_version_key,
     credential_identity,
 )
 from acr_trusted.records import evolve
@@ -119,6 +120,7 @@ def _task(site: _Site) -> list[Consumer]:
             if _names_registry(key, link):
                 entry_data["same_registry"] = True
             registries.append(entry_data)
+    registries.extend(_source_registry_identity(site))
     agent_pool = site.get("properties.agentPoolName") or Value.of(None)
     return [
         site.consumer(
@@ -133,6 +135,27 @@ def _task(site: _Site) -> list[Consumer]:
             },
         )
     ]
+
+
+_SOURCE_IDENTITY_SINCE = api_version_key("2025-03-01-preview")
+
+
+def _source_registry_identity(site: _Site) -> list[dict[str, str | bool | None]]:
+    """``credentials.sourceRegistry.identity`` as a credential for the task's own registry.
+
+    The task logs in to the registry it belongs to (its source registry) with that identity, as
+    ``customRegistries[<own login server>].identity`` does. The property exists from API
+    version 2025-03-01-preview (domain-facts section 8); under an older version, where
+    templates reach it through ``any()``, ARM ignores it.
+    """
+    identity = site.get("properties.credentials.sourceRegistry.identity")
+    version = api_version_key(site.api_version) if site.api_version else None
+    if identity is None or version is None or _SOURCE_IDENTITY_SINCE is None:
+        return []
+    used = credential_identity(identity)
+    if version < _SOURCE_IDENTITY_SINCE or not used:
+        return []
+    return [{"login_server": None, "identity": used, "same_registry": True}]
 
 
 def _names_registry(key: Value | None, registry: RegistryLink) -> bool:
