@@ -244,6 +244,28 @@ def test_azapi_registry_patch_task_and_agent_pool() -> None:
     assert ConsumerKind.AGENT_POOL in by_kind
 
 
+def test_azapi_task_runs_are_tasks_read_from_their_run_request() -> None:
+    """A quick build as an azapi ``registries/taskRuns`` runs on ACR's task compute too."""
+    model = load(FIXTURES / "azapi_task_run" / "main.tf")
+    acr = registry(model, "azurerm_container_registry.apps")
+    runs = {c.symbol: c for c in consumers_of(model, acr) if c.kind is ConsumerKind.TASK}
+    assert set(runs) == {"azapi_resource.build_producer", "azapi_resource.build_consumer"}
+    producer, consumer = (
+        runs["azapi_resource.build_producer"],
+        runs["azapi_resource.build_consumer"],
+    )
+    assert producer.attr("agent_pool").value is None
+    assert producer.attr("api_version").value == "2019-06-01-preview"
+    assert consumer.attr("agent_pool").value == "private-pool"
+    assert consumer.attr("identity").value == "system-assigned"
+    credentials = consumer.attr("custom_registries").value
+    assert [c["login_server"] for c in credentials] == ["acrappsbuild.azurecr.io"]
+    findings = [(f.rule, f.message) for f in check(model)]
+    assert [rule for rule, _ in findings] == ["ACRT002"]
+    assert "'azapi_resource.build_producer'" in findings[0][1]
+    assert "build_consumer" not in findings[0][1]
+
+
 def test_azapi_json_string_body_and_deployment_script(tmp_path: Path) -> None:
     model = load_files(
         tmp_path,

@@ -669,30 +669,40 @@ class _Reader:
         return _dig(body, ("identity", "type"))
 
     def azapi_task(self, block: Block, scope: Scope, conditional: bool) -> None:
+        """``registries/tasks`` and ``registries/taskRuns`` (a run's settings are in its
+        ``runRequest``): both run on ACR's task compute, as ARM reads them."""
         body, _ = self.azapi_body(block, scope)
         link = link_of(block.body.expr("parent_id"), scope)
         identity = self.azapi_identity_type(block, scope, body)
         type_text = evaluate(block.body.expr("type"), scope).text() or ""
         body_expr = block.body.expr("body")
+        is_run = type_text.split("@", 1)[0].lower().endswith("/taskruns")
+        base = ("properties", "runRequest") if is_run else ("properties",)
         attributes = {
             "identity": IdentityUse.from_identity_type(identity),
             "agent_pool": self.agent_pool_of(
-                _dig(body, ("properties", "agentPoolName")),
-                _expr_path(body_expr, ("properties", "agentPoolName")),
+                _dig(body, (*base, "agentPoolName")),
+                _expr_path(body_expr, (*base, "agentPoolName")),
             ),
-            "custom_registries": self.azapi_credentials(block, body, body_expr, scope, link),
+            "custom_registries": self.azapi_credentials(block, body, body_expr, scope, link, base),
             "api_version": Value.of(_api_version(Value.of(type_text))),
             "name": self.value(block.body, "name", scope) or ABSENT,
         }
         self.add_consumer(ConsumerKind.TASK, block, link, attributes)
 
     def azapi_credentials(
-        self, block: Block, body: Value, body_expr: Expr | None, scope: Scope, link: RegistryLink
+        self,
+        block: Block,
+        body: Value,
+        body_expr: Expr | None,
+        scope: Scope,
+        link: RegistryLink,
+        base: tuple[str, ...],
     ) -> Value:
-        """``properties.credentials.customRegistries``, keyed by login server: read from the
+        """``<base>.credentials.customRegistries``, keyed by login server: read from the
         object as written when it is one (a key may be an expression such as
         ``(azapi_resource.acr.output.properties.loginServer)``), else from its value."""
-        path = ("properties", "credentials", "customRegistries")
+        path = (*base, "credentials", "customRegistries")
         written = _expr_path(body_expr, path)
         if written is not None and written.kind is Kind.OBJECT:
             entries = []
@@ -826,6 +836,7 @@ _REGISTRY_READERS = (_Reader.container_registry, _Reader.azapi_registry)
 _AZAPI_READERS: dict[str, Reader] = {
     REGISTRY_TYPE: _Reader.azapi_registry,
     f"{REGISTRY_TYPE}/tasks": _Reader.azapi_task,
+    f"{REGISTRY_TYPE}/taskruns": _Reader.azapi_task,
     f"{REGISTRY_TYPE}/agentpools": _Reader.azapi_agent_pool,
     "microsoft.network/privateendpoints": _Reader.azapi_private_endpoint,
     "microsoft.resources/deploymentscripts": _Reader.azapi_script,
