@@ -121,6 +121,7 @@ def test_format_routing(name: str, text: str, fmt: str | None) -> None:
         'module "x" {\n  source = "./modules/x"\n}',
         '{"module": {"x": {"source": "./m"}}}',
         '"templateLink": {"relativePath": "nested/acr.json"}',
+        '"templateLink": {"uri": "[uri(parameters(\'base\'), \'b.json\')]"}',
         '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
         'deploymentParameters.json#"}',
     ],
@@ -233,13 +234,13 @@ _DOCUMENTED = re.compile(  # docs/lint.md, "The pre-filter"
     r"|\bmodule\s+[A-Za-z_]\w*\s+'(?!br[:/]|ts[:/])"
     r"|\busing\s+'"
     r"|\bsource\"?\s*[=:]\s*\"\.\.?/"
-    r"|relativePath|deploymentParameters",
+    r"|templateLink|deploymentParameters",
     re.IGNORECASE,
 )
 _FRAGMENTS = [
     *("module", "MODULE", "using", "Using", "source", "reSource", "resource", "x", "_", "1"),
     *(" ", "\t", "\n", "'", '"', "=", ":", "./", "../", ".", "/", "br:", "br/", "ts/", "é"),
-    *("acr", "AcR", "a", "cr", "registr", "azurecr", "relativePath", "deploymentparameters"),
+    *("acr", "AcR", "a", "cr", "registr", "azurecr", "templateLink", "deploymentparameters"),
 ]
 
 

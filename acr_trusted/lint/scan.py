@@ -29,13 +29,14 @@ HANDLED_SUFFIXES = (*BICEP_SUFFIXES, *TERRAFORM_SUFFIXES, ".json")
 #   "azurecr" (login servers) or "acr" (acrUseManagedIdentityCreds, AcrPull, acr* symbols);
 # - or a reference to another local file that may declare one: a Bicep module with a relative
 #   path (`module x './acr.bicep'`), a .bicepparam `using '...'`, a Terraform `source = "./..."`
-#   or `"../..."` (HCL or JSON), an ARM linked template's `relativePath`, or an ARM parameter
-#   file (`deploymentParameters` schema), whose template is read by the loader.
+#   or `"../..."` (HCL or JSON), an ARM linked template (`templateLink`, by `relativePath` or a
+#   `uri` naming a file beside it), or an ARM parameter file (`deploymentParameters` schema),
+#   whose template is read by the loader.
 # A false match only costs a parse; a miss would hide a finding, so the tokens are broad.
 # The text is lowered once and searched for plain words, the references' patterns tried only
 # where their keyword starts a word: one case-insensitive regular expression of all of it
 # took 80 us a file, most of a 10,000-file run.
-_TOKENS = ("registr", "azurecr", "acr", "relativepath", "deploymentparameters")
+_TOKENS = ("registr", "azurecr", "acr", "templatelink", "deploymentparameters")
 _REFERENCES = (
     ("module", re.compile(r"module\s+[a-z_]\w*\s+'(?!br[:/]|ts[:/])")),
     ("using", re.compile(r"using\s+'")),
