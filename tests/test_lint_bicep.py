@@ -756,3 +756,11 @@ def test_an_optional_input_typed_with_a_nullable_alias_is_null_when_not_given() 
     caller = load(FIXTURES / "nullable_types" / "main.test.bicep")
     assert value(registry(caller, "testDeployment"), ACCESS) == "Disabled"
     assert sorted(f.rule for f in rules.check(caller, strict=True)) == ["ACRT001", "ACRT005"]
+
+
+def test_the_avm_tasks_bypass_input_sets_the_registry_property() -> None:
+    model = load(FIXTURES / "avm_tasks_bypass.bicep")
+    assert value(registry(model, "allowed"), TASKS) is True
+    assert TASKS not in registry(model, "notAllowed").properties
+    acrt002 = {f.resource for f in rules.check(model, strict=True) if f.rule == "ACRT002"}
+    assert acrt002 == {"notAllowed"}

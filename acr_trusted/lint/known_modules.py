@@ -138,6 +138,11 @@ def _avm_bicep_registry(
     mode = given("roleAssignmentMode")
     if mode is not None:
         properties[RegistryProperty.ROLE_ASSIGNMENT_MODE] = mode
+    # passed to 0.13.0 by real templates (a module rejects inputs it does not declare), so a
+    # version that takes it sets the registry property of that name; absent, nothing is set
+    tasks_bypass = given("networkRuleBypassAllowedForTasks")
+    if tasks_bypass is not None:
+        properties[RegistryProperty.TASKS_BYPASS] = tasks_bypass
     count = ev.length(endpoints, span=span) if endpoints is not null else Value.of(0, span)
     name = inputs.get("name") or Value.unknown("name", span)
     return ModuleRegistry(
