@@ -132,6 +132,19 @@ resource "azurerm_container_registry" "acr" {
     assert found == [("acra", "None"), ("acrb", "AzureServices")]
 
 
+def test_a_member_of_an_object_default_is_declared_where_it_is_written() -> None:
+    """ACRT005 points at the ``"None"`` to change, not at the object's opening brace."""
+    model = load(FIXTURES / "object_default" / "main.tf")
+    bypass = registry(model, "azurerm_container_registry.acr").get(P.BYPASS_OPTIONS)
+    assert bypass.origin.kind is OriginKind.PARAMETER_DEFAULT
+    assert bypass.origin.span is not None
+    assert (bypass.origin.span.line, bypass.origin.span.column) == (7, 37)
+    assert bypass.origin.describe() == (
+        f"the default of variable 'acr_config' ({bypass.origin.span})"
+    )
+    assert [(f.rule, f.span.line) for f in check(model)] == [("ACRT005", 7), ("ACRT001", 17)]
+
+
 # -- links ---------------------------------------------------------------------------------------
 
 

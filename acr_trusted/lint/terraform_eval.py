@@ -308,18 +308,26 @@ class Scope:
 
 
 def with_origin(value: Value, origin: Origin) -> Value:
-    """Give ``value`` and every Value nested in it the same origin (where it was declared)."""
+    """Give ``value`` and every Value nested in it the same origin (where it was declared).
 
-    def deep(data: Any) -> Any:
+    A nested value written in place (``network_rule_bypass_option = "None"`` inside an object
+    default) is declared where it is written, so its origin points there, not at the object.
+    """
+
+    def deep(data: Any, top: bool) -> Any:
         if isinstance(data, Value):
-            return evolve(data, value=deep(data.value), origin=origin)
+            own = origin
+            if not top and data.span is not None and data.span != origin.span:
+                note = origin.note.replace(f"({origin.span})", f"({data.span})")
+                own = evolve(origin, span=data.span, note=note)
+            return evolve(data, value=deep(data.value, False), origin=own)
         if isinstance(data, list):
-            return [deep(v) for v in data]
+            return [deep(v, False) for v in data]
         if isinstance(data, dict):
-            return {k: deep(v) for k, v in data.items()}
+            return {k: deep(v, False) for k, v in data.items()}
         return data
 
-    result: Value = deep(value)
+    result: Value = deep(value, True)
     return result
 
 
