@@ -1,9 +1,10 @@
 """Frozen value classes for the linter and the pure core it imports, built without attrs.
 
 ``acr-trusted-lint`` runs on every commit, so its start is most of what a user waits for. With
-attrs, importing the linter took 108 ms of CPU, 43 ms of it attrs' own: importing attrs (and
-``inspect``, which it needs) and compiling four or five methods for each of the ~55 classes the
-linter defines (``python -c "import acr_trusted.lint.cli, ..."``, best of 30; see
+attrs, importing the linter and its loaders took 108 ms of CPU; with these classes it takes 70 ms
+(``python -c "import acr_trusted.lint.cli, acr_trusted.lint.engine, ..."``, best of 30): attrs
+imports ``inspect`` and more, and compiles four or five methods for each of the ~55 classes the
+linter defines, all before the first file is read and before the run can fork (see
 ``benchmarks/README.md``). These classes keep attrs' API and behaviour (``frozen``, ``define``,
 ``field``, ``evolve``), so they read as the attrs classes of the rest of the package do, but only
 ``__init__`` is compiled; comparison, hashing and ``repr`` are shared functions over the fields.
