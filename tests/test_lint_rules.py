@@ -1128,6 +1128,9 @@ XFORMAT_EXPECTED: dict[str, set[str]] = {
     "s22_slots_windows_function": {"ACRT009"},
     "s23_module_default_none": {"ACRT001", "ACRT005"},  # a local module / nested deployment
     "s24_registry_loop_pe": {"ACRT001"},  # registries and private endpoints in loops
+    "s25_task_run_no_bypass": {"ACRT002"},  # a quick build (registries/taskRuns)
+    "s26_task_source_identity": set(),  # credentials.sourceRegistry.identity at 2025-03-01-preview
+    "s27_task_source_identity_old_api": {"ACRT010"},  # the same at 2019-06-01-preview: ignored
 }
 XFORMAT_FILES = ("main.bicep", "arm1.json", "arm2.json", "azurerm/main.tf", "azapi/main.tf")
 

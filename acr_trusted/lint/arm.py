@@ -58,6 +58,8 @@ from acr_trusted.lint.model import (
     Span,
     Value,
     credential_identity,
+    task_settings,
+    with_source_registry_credential,
 )
 from acr_trusted.lint.scan import parameter_file_templates
 from acr_trusted.records import evolve, field, frozen
@@ -705,12 +707,16 @@ def _private_endpoint(w: _Walker, node: JObject, symbol: str, name: Value, place
 
 def _task(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) -> None:
     """``registries/tasks`` and ``registries/taskRuns``: both run on ACR's task compute."""
-    is_run = node.text("type") is not None and "taskruns" in str(node.text("type")).lower()
-    base = "properties.runRequest" if is_run else "properties"
+    base = ".".join(task_settings(node.text("type") or ""))
     pool = w.resolve(node, f"{base}.agentPoolName", place) or Value.absent()
     credentials = w.resolve(node, f"{base}.credentials.customRegistries", place)
     api = node.text("apiVersion")
     parent = w.parent_of(name, place)
+    customs = with_source_registry_credential(
+        _custom_registries(w, credentials, place, parent),
+        w.resolve(node, f"{base}.credentials.sourceRegistry.identity", place),
+        api,
+    )
     w.consumer(
         ConsumerKind.TASK,
         node,
@@ -719,7 +725,7 @@ def _task(w: _Walker, node: JObject, symbol: str, name: Value, place: _Place) ->
         {
             "identity": IdentityUse.from_identity_type(w.resolve(node, "identity.type", place)),
             "agent_pool": pool,
-            "custom_registries": _custom_registries(w, credentials, place, parent),
+            "custom_registries": customs,
             "api_version": Value.of(api) if api else Value.absent(),
             "name": name,
         },

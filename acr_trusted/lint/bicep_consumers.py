@@ -34,8 +34,9 @@ from acr_trusted.lint.model import (
     RegistryProperty,
     Span,
     Value,
-    api_version_key,
     credential_identity,
+    task_settings,
+    with_source_registry_credential,
 )
 from acr_trusted.records import evolve
 
@@ -60,6 +61,7 @@ class _Site:
         api_version: str | None,
         parent: RegistryLink | None,
         declared: str | None = None,
+        kind: str = "",
     ) -> None:
         self.evaluator = evaluator
         self.body = body
@@ -68,6 +70,7 @@ class _Site:
         self.api_version = api_version
         self.parent = parent
         self.declared = declared  # the resource's symbol in the template, when one is read
+        self.kind = kind  # the resource's type, lower case, when one is read
 
     def get(self, path: str, within: Value | None = None) -> Value | None:
         return lookup(self.evaluator, self.body if within is None else within, path)
@@ -105,9 +108,12 @@ def _private_endpoint(site: _Site) -> list[Consumer]:
 
 
 def _task(site: _Site) -> list[Consumer]:
+    """``registries/tasks`` and ``registries/taskRuns`` (a run's settings are in its
+    ``runRequest``): both run on ACR's task compute, as ARM reads them."""
     link = site.parent or RegistryLink()
+    base = ".".join(task_settings(site.kind))
     registries: list[dict[str, str | bool | None]] = []
-    custom = site.get("properties.credentials.customRegistries")
+    custom = site.get(f"{base}.credentials.customRegistries")
     if custom is not None and custom.known and isinstance(custom.value, Mapping):
         keys = custom.value.key_values if isinstance(custom.value, Obj) else {}
         for server, entry in custom.value.items():
@@ -120,8 +126,12 @@ def _task(site: _Site) -> list[Consumer]:
             if _names_registry(key, link):
                 entry_data["same_registry"] = True
             registries.append(entry_data)
-    registries.extend(_source_registry_identity(site))
-    agent_pool = site.get("properties.agentPoolName") or Value.of(None)
+    agent_pool = site.get(f"{base}.agentPoolName") or Value.of(None)
+    customs = with_source_registry_credential(
+        Value.of(registries, custom.span if custom else None),
+        site.get(f"{base}.credentials.sourceRegistry.identity"),
+        site.api_version,
+    )
     return [
         site.consumer(
             ConsumerKind.TASK,
@@ -129,33 +139,12 @@ def _task(site: _Site) -> list[Consumer]:
             {
                 "identity": IdentityUse.from_identity_type(site.get("identity.type")),
                 "agent_pool": agent_pool,
-                "custom_registries": Value.of(registries, custom.span if custom else None),
+                "custom_registries": customs,
                 "api_version": Value.of(site.api_version) if site.api_version else None,
                 "name": site.get("name"),
             },
         )
     ]
-
-
-_SOURCE_IDENTITY_SINCE = api_version_key("2025-03-01-preview")
-
-
-def _source_registry_identity(site: _Site) -> list[dict[str, str | bool | None]]:
-    """``credentials.sourceRegistry.identity`` as a credential for the task's own registry.
-
-    The task logs in to the registry it belongs to (its source registry) with that identity, as
-    ``customRegistries[<own login server>].identity`` does. The property exists from API
-    version 2025-03-01-preview (domain-facts section 8); under an older version, where
-    templates reach it through ``any()``, ARM ignores it.
-    """
-    identity = site.get("properties.credentials.sourceRegistry.identity")
-    version = api_version_key(site.api_version) if site.api_version else None
-    if identity is None or version is None or _SOURCE_IDENTITY_SINCE is None:
-        return []
-    used = credential_identity(identity)
-    if version < _SOURCE_IDENTITY_SINCE or not used:
-        return []
-    return [{"login_server": None, "identity": used, "same_registry": True}]
 
 
 def _names_registry(key: Value | None, registry: RegistryLink) -> bool:
@@ -426,6 +415,7 @@ Extractor = Callable[[_Site], list[Consumer]]
 
 _BY_TYPE: dict[str, Extractor] = {
     "microsoft.containerregistry/registries/tasks": _task,
+    "microsoft.containerregistry/registries/taskruns": _task,
     "microsoft.containerregistry/registries/agentpools": _agent_pool,
     "microsoft.network/privateendpoints": _private_endpoint,
     "microsoft.containerinstance/containergroups": _container_group,
@@ -462,7 +452,7 @@ def consumers_of_resource(
     extractor = _BY_TYPE.get(kind)
     if extractor is None:
         return []
-    return extractor(_Site(evaluator, body, symbol, span, api_version, parent, declared))
+    return extractor(_Site(evaluator, body, symbol, span, api_version, parent, declared, kind))
 
 
 AVM_TASK_SOURCE = "avm/res/container-registry/registry/task"

@@ -313,6 +313,39 @@ def credential_identity(identity: Value | None) -> str | None:
     return identity.expression or "identity"
 
 
+def task_settings(resource_type: str) -> tuple[str, ...]:
+    """The ARM path of a task resource's settings (agent pool, credentials): a
+    ``registries/taskRuns`` (a quick build or run) holds them in ``properties.runRequest``, a
+    ``registries/tasks`` in ``properties``. ``resource_type`` may carry ``@<api-version>``."""
+    kind = resource_type.split("@", 1)[0].strip().lower()
+    return ("properties", "runRequest") if kind.endswith("/taskruns") else ("properties",)
+
+
+SOURCE_REGISTRY_IDENTITY_SINCE = "2025-03-01-preview"
+"""The first tasks API version with ``credentials.sourceRegistry.identity`` (domain-facts
+sections 6 and 8)."""
+
+
+def with_source_registry_credential(
+    customs: Value, identity: Value | None, api_version: str | None
+) -> Value:
+    """A task's ``custom_registries`` plus its ``credentials.sourceRegistry.identity``, which
+    logs it in to its own (source) registry as ``customRegistries[<own login server>].identity``
+    does. Under an older (or unknown) API version the property does not exist and ARM ignores
+    it, however a template wrote it (Bicep ``any()``, plain JSON, an azapi body). With it, an
+    undeterminable ``customRegistries`` no longer matters to ACRT010: the task has a credential
+    for its own registry either way."""
+    used = credential_identity(identity)
+    version = api_version_key(api_version) if api_version else None
+    since = api_version_key(SOURCE_REGISTRY_IDENTITY_SINCE)
+    if identity is None or not used or version is None or since is None or version < since:
+        return customs
+    entry = {"login_server": None, "identity": used, "same_registry": True}
+    if customs.known and isinstance(customs.value, list) and customs.value:
+        return evolve(customs, value=[*customs.value, entry])
+    return Value.of([entry], identity.span)
+
+
 # An expression that yields a resource's ID: a user-assigned identity named outright, a resource's
 # ``.id`` (not a variable that happens to be called ``id``), or ``resourceId(...)``.
 # a username read from the registry's admin credentials: ARM/Bicep listCredentials(), azurerm

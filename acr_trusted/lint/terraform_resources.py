@@ -32,6 +32,8 @@ from acr_trusted.lint.model import (
     Value,
     credential_identity,
     link_matches,
+    task_settings,
+    with_source_registry_credential,
 )
 from acr_trusted.lint.terraform_eval import (
     REGISTRY_TYPE,
@@ -676,16 +678,21 @@ class _Reader:
         identity = self.azapi_identity_type(block, scope, body)
         type_text = evaluate(block.body.expr("type"), scope).text() or ""
         body_expr = block.body.expr("body")
-        is_run = type_text.split("@", 1)[0].lower().endswith("/taskruns")
-        base = ("properties", "runRequest") if is_run else ("properties",)
+        base = task_settings(type_text)
+        api_version = _api_version(Value.of(type_text))
+        customs = with_source_registry_credential(
+            self.azapi_credentials(block, body, body_expr, scope, link, base),
+            _dig(body, (*base, "credentials", "sourceRegistry", "identity")),
+            api_version,
+        )
         attributes = {
             "identity": IdentityUse.from_identity_type(identity),
             "agent_pool": self.agent_pool_of(
                 _dig(body, (*base, "agentPoolName")),
                 _expr_path(body_expr, (*base, "agentPoolName")),
             ),
-            "custom_registries": self.azapi_credentials(block, body, body_expr, scope, link, base),
-            "api_version": Value.of(_api_version(Value.of(type_text))),
+            "custom_registries": customs,
+            "api_version": Value.of(api_version),
             "name": self.value(block.body, "name", scope) or ABSENT,
         }
         self.add_consumer(ConsumerKind.TASK, block, link, attributes)
