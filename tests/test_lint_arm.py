@@ -791,3 +791,55 @@ def test_site_pulls_over_the_vnet_as_its_appsettings_child_says(
     path = tmp_path / "site.json"
     path.write_text(json.dumps(template), encoding="utf-8")
     assert [f.rule for f in rules.check(load(path))] == expected
+
+
+def test_a_source_registry_identity_is_a_credential_for_the_tasks_own_registry(
+    tmp_path: Path,
+) -> None:
+    """``credentials.sourceRegistry.identity`` (tasks API 2025-03-01-preview and later; in a
+    run's ``runRequest``) logs the task in to its own registry, as in Bicep and azapi; under an
+    older API version the property does not exist and ARM ignores it (ACRT010)."""
+    import json
+
+    from acr_trusted.lint import rules
+
+    def task(kind: str, name: str, api: str, settings: dict[str, object]) -> dict[str, object]:
+        return {
+            "type": f"Microsoft.ContainerRegistry/registries/{kind}",
+            "apiVersion": api,
+            "name": f"[format('{{0}}/{{1}}', 'contosoacr', '{name}')]",
+            "identity": {"type": "SystemAssigned"},
+            "properties": settings,
+        }
+
+    source = {"credentials": {"sourceRegistry": {"identity": "[[system]"}}}
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [
+            {
+                "type": "Microsoft.ContainerRegistry/registries",
+                "apiVersion": "2025-11-01",
+                "name": "contosoacr",
+                "sku": {"name": "Premium"},
+                "properties": {
+                    "publicNetworkAccess": "Disabled",
+                    "networkRuleBypassAllowedForTasks": True,
+                },
+            },
+            task("tasks", "current", "2025-03-01-preview", source),
+            task("tasks", "older", "2019-06-01-preview", source),
+            task("taskRuns", "run", "2025-03-01-preview", {"runRequest": source}),
+        ],
+    }
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    model = load(path)
+    own = [{"login_server": None, "identity": "[system]", "same_registry": True}]
+    customs = {
+        c.attr("name").text(): c.attr("custom_registries").value
+        for c in consumers_of(model, only(model))
+    }
+    assert customs == {"contosoacr/current": own, "contosoacr/older": [], "contosoacr/run": own}
+    findings = rules.check(model, strict=True)
+    assert [(f.rule, "'contosoacr/older'" in f.message) for f in findings] == [("ACRT010", True)]

@@ -52,6 +52,7 @@ def consumers(resource_type: str, body: str, parent: RegistryLink | None = None)
 def test_only_resource_types_that_touch_a_registry_are_read() -> None:
     assert is_consumer_type("microsoft.network/privateendpoints")
     assert is_consumer_type("microsoft.containerregistry/registries/tasks")
+    assert is_consumer_type("microsoft.containerregistry/registries/taskruns")
     assert not is_consumer_type("microsoft.storage/storageaccounts")
     assert consumers("Microsoft.Storage/storageAccounts", "{ name: 's' }") == []
 
@@ -521,3 +522,46 @@ def test_a_source_registry_identity_is_a_credential_for_the_tasks_own_registry()
     assert tasks["loginModeOnly"].attr("custom_registries").value == []
     flagged = {f.resource for f in rules.check(model, strict=True) if f.rule == "ACRT010"}
     assert flagged == {"olderBuild", "loginModeOnly"}
+
+
+def test_a_task_run_is_a_task_read_from_its_run_request() -> None:
+    """A quick build (``registries/taskRuns``) runs on ACR's task compute, as ARM and azapi
+    read it: its agent pool and credentials are in ``properties.runRequest``."""
+    (run,) = consumers(
+        "Microsoft.ContainerRegistry/registries/taskRuns",
+        "{\n  name: 'r'\n  identity: { type: 'SystemAssigned' }\n  properties: {\n"
+        "    runRequest: {\n      type: 'DockerBuildRequest'\n      agentPoolName: 'pool'\n"
+        "      credentials: { customRegistries: {\n"
+        "        'upstream.azurecr.io': { identity: '[system]' }\n      } }\n    }\n  }\n}",
+        parent=RegistryLink(name="contosoacr"),
+    )
+    assert run.kind is ConsumerKind.TASK
+    assert run.link == RegistryLink(name="contosoacr")
+    assert run.attr("identity").value == "system-assigned"
+    assert run.attr("agent_pool").value == "pool"
+    assert run.attr("custom_registries").value == [
+        {"login_server": "upstream.azurecr.io", "identity": "[system]"}
+    ]
+
+
+def test_a_task_run_on_a_private_registry_without_the_tasks_bypass_meets_acrt002() -> None:
+    model = load_text(
+        "resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'contosoacr'\n  sku: { name: 'Premium' }\n"
+        "  properties: { publicNetworkAccess: 'Disabled' }\n}\n"
+        "resource pooled 'Microsoft.ContainerRegistry/registries/taskRuns@2025-03-01-preview' = {\n"
+        "  parent: acr\n  name: 'pooled'\n"
+        "  properties: { runRequest: { type: 'DockerBuildRequest', agentPoolName: 'pool' } }\n}\n"
+        "resource quick 'Microsoft.ContainerRegistry/registries/taskRuns@2025-03-01-preview' = {\n"
+        "  parent: acr\n  name: 'quick'\n"
+        "  properties: { runRequest: {\n    type: 'EncodedTaskRunRequest'\n"
+        "    credentials: { sourceRegistry: { identity: '[caller]' } }\n  } }\n}\n"
+    )
+    runs = {c.symbol: c for c in model.consumers if c.kind is ConsumerKind.TASK}
+    assert runs["quick"].attr("custom_registries").value == [
+        {"login_server": None, "identity": "[caller]", "same_registry": True}
+    ]
+    (finding,) = rules.check(model, strict=True)
+    assert finding.rule == "ACRT002"
+    assert "'quick'" in finding.message
+    assert "pooled" not in finding.message  # it runs on the agent pool, in the network

@@ -26,6 +26,8 @@ from acr_trusted.lint.model import (
     link_matches,
     posture_of,
     predates,
+    task_settings,
+    with_source_registry_credential,
 )
 from acr_trusted.records import evolve
 
@@ -398,3 +400,55 @@ def test_credential_identity_counts_a_client_id_known_only_at_deployment(
 ) -> None:
     """A task credential's identity read from a UAMI is used, whatever its value (ACRT010)."""
     assert credential_identity(identity) == expected
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "path"),
+    [
+        ("Microsoft.ContainerRegistry/registries/tasks", ("properties",)),
+        (
+            "Microsoft.ContainerRegistry/registries/taskRuns@2019-06-01-preview",
+            ("properties", "runRequest"),
+        ),
+        ("microsoft.containerregistry/registries/taskruns", ("properties", "runRequest")),
+    ],
+)
+def test_task_settings_of_a_run_are_in_its_run_request(
+    resource_type: str, path: tuple[str, ...]
+) -> None:
+    assert task_settings(resource_type) == path
+
+
+OWN = {"login_server": None, "identity": "[system]", "same_registry": True}
+UPSTREAM = {"login_server": "up.azurecr.io", "identity": "[system]"}
+
+
+@pytest.mark.parametrize(
+    ("customs", "identity", "api_version", "expected"),
+    [
+        (Value.of([UPSTREAM]), Value.of("[system]"), "2025-03-01-preview", [UPSTREAM, OWN]),
+        (Value.of([]), Value.of("[system]"), "2026-01-01", [OWN]),
+        # an undeterminable customRegistries no longer matters: the own registry has one
+        (Value.unknown("parameters('customs')"), Value.of("[system]"), "2025-03-01-preview", [OWN]),
+        # the property does not exist before 2025-03-01-preview (or at no known version)
+        (Value.of([UPSTREAM]), Value.of("[system]"), "2019-06-01-preview", [UPSTREAM]),
+        (Value.of([UPSTREAM]), Value.of("[system]"), None, [UPSTREAM]),
+        # absent, null or empty is no credential
+        (Value.of([UPSTREAM]), None, "2025-03-01-preview", [UPSTREAM]),
+        (Value.of([UPSTREAM]), Value.of(None), "2025-03-01-preview", [UPSTREAM]),
+        (Value.of([UPSTREAM]), Value.of(""), "2025-03-01-preview", [UPSTREAM]),
+    ],
+)
+def test_a_source_registry_identity_is_a_credential_for_the_tasks_own_registry(
+    customs: Value, identity: Value | None, api_version: str | None, expected: object
+) -> None:
+    assert with_source_registry_credential(customs, identity, api_version).value == expected
+
+
+def test_a_source_registry_identity_read_at_deployment_is_one_named_by_its_expression() -> None:
+    identity = Value.unknown("uami.properties.clientId", SPAN)
+    result = with_source_registry_credential(Value.of([]), identity, "2025-03-01-preview")
+    assert result.value == [
+        {"login_server": None, "identity": "uami.properties.clientId", "same_registry": True}
+    ]
+    assert result.span == SPAN

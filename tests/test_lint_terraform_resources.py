@@ -1132,3 +1132,85 @@ resource "{kind}" "func" {{
     assert app.kind is ConsumerKind.WEB_APP
     assert app.attr("image").value == "func"
     assert [f.rule for f in check(model)] == ["ACRT009"]
+
+
+@pytest.mark.parametrize(
+    ("api_version", "expected"),
+    [
+        (
+            "2025-03-01-preview",
+            [{"login_server": None, "identity": "[system]", "same_registry": True}],
+        ),
+        ("2019-06-01-preview", []),  # the version has no sourceRegistry.identity: ARM ignores it
+    ],
+)
+def test_azapi_task_source_registry_identity_is_a_credential_for_its_own_registry(
+    tmp_path: Path, api_version: str, expected: list[dict[str, object]]
+) -> None:
+    """``credentials.sourceRegistry.identity`` logs a task in to its own registry, as in ARM
+    and Bicep; a login mode alone is no credential."""
+    found = consumers_by_symbol(
+        tmp_path,
+        f"""
+resource "azapi_resource" "task" {{
+  name      = "t"
+  parent_id = azapi_resource.acr.id
+  type      = "Microsoft.ContainerRegistry/registries/tasks@{api_version}"
+  identity {{
+    type = "SystemAssigned"
+  }}
+  body = {{
+    properties = {{
+      credentials = {{ sourceRegistry = {{ identity = "[system]" }} }}
+    }}
+  }}
+}}
+
+resource "azapi_resource" "login_mode_only" {{
+  name      = "m"
+  parent_id = azapi_resource.acr.id
+  type      = "Microsoft.ContainerRegistry/registries/tasks@2025-03-01-preview"
+  body = {{
+    properties = {{ credentials = {{ sourceRegistry = {{ loginMode = "Default" }} }} }}
+  }}
+}}
+""",
+    )
+    assert found["azapi_resource.task"].attr("custom_registries").value == expected
+    assert found["azapi_resource.login_mode_only"].attr("custom_registries").value == []
+
+
+def test_azapi_task_run_source_registry_identity_is_read_from_its_run_request(
+    tmp_path: Path,
+) -> None:
+    """A quick run's credentials are in its ``runRequest``, its source identity too; with it an
+    undeterminable ``customRegistries`` no longer leaves ACRT010 undecided."""
+    found = consumers_by_symbol(
+        tmp_path,
+        """
+variable "customs" {}
+
+resource "azapi_resource" "run" {
+  name      = "r"
+  parent_id = azapi_resource.acr.id
+  type      = "Microsoft.ContainerRegistry/registries/taskRuns@2025-03-01-preview"
+  identity {
+    type = "SystemAssigned"
+  }
+  body = {
+    properties = {
+      runRequest = {
+        type        = "EncodedTaskRunRequest"
+        credentials = {
+          customRegistries = var.customs
+          sourceRegistry   = { identity = "[caller]" }
+        }
+      }
+    }
+  }
+}
+""",
+    )
+    assert found["azapi_resource.run"].attr("custom_registries").value == [
+        {"login_server": None, "identity": "[caller]", "same_registry": True}
+    ]
