@@ -382,6 +382,29 @@ def test_a_task_credential_with_a_client_id_read_at_deployment_uses_an_identity(
     ]
 
 
+def test_a_task_credentials_parameter_without_a_default_is_undetermined() -> None:
+    """``customRegistries: <required param>`` cannot be read: ACRT099 under --strict, not
+    "no credential" (ACRT010), as ARM and azapi read it."""
+    model = load_text(
+        "param customRegistries object\n"
+        "resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'contosoacr'\n"
+        "  properties: {\n"
+        "    publicNetworkAccess: 'Disabled'\n    networkRuleBypassAllowedForTasks: true\n  }\n"
+        "}\n"
+        "resource t 'Microsoft.ContainerRegistry/registries/tasks@2025-03-01-preview' = {\n"
+        "  parent: acr\n  name: 't'\n  identity: { type: 'SystemAssigned' }\n"
+        "  properties: { credentials: { customRegistries: customRegistries } }\n}\n"
+    )
+    (task,) = [c for c in model.consumers if c.kind is ConsumerKind.TASK]
+    customs = task.attr("custom_registries")
+    assert not customs.known
+    assert customs.span is not None
+    assert customs.span.line == 13
+    assert {f.rule for f in rules.check(model)} == set()
+    assert {f.rule for f in rules.check(model, strict=True)} == {"ACRT099"}
+
+
 def test_a_task_credential_written_through_its_own_registry_says_so() -> None:
     model = load(FIXTURES / "task_own_login_server.bicep")
     tasks = {c.symbol: c for c in model.consumers if c.kind is ConsumerKind.TASK}

@@ -450,3 +450,28 @@ def test_a_parameter_default_is_reported_where_it_is_used() -> None:
     )
     found = {f.rule: (f.span.line, f.span.column) for f in rules.check(load_text(text))}
     assert found == {"ACRT001": (8, 31), "ACRT005": (1, 23)}
+
+
+def test_a_member_of_an_object_variable_or_default_names_its_declaration() -> None:
+    """``network.bypass`` is the variable's (or the parameter default's) value, as in ARM and
+    Terraform: messages name it, ACRT005 applies to a default, --fix leaves it alone; a
+    default's member is reported where it is used, like the parameter itself."""
+    model = load_text(
+        "param network object = {\n  bypass: 'None'\n}\n"
+        "var settings = {\n  bypass: 'None'\n}\n"
+        "resource a 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'a'\n  properties: { networkRuleBypassOptions: network.bypass }\n}\n"
+        "resource b 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n"
+        "  name: 'b'\n  properties: { networkRuleBypassOptions: settings.bypass }\n}\n"
+    )
+    from_default = registry(model, "a").get(BYPASS)
+    assert from_default.origin.kind is OriginKind.PARAMETER_DEFAULT
+    assert from_default.origin.name == "network"
+    assert from_default.origin.span is not None
+    assert from_default.origin.span.line == 2
+    assert from_default.span is not None
+    assert from_default.span.line == 9
+    from_variable = registry(model, "b").get(BYPASS)
+    assert from_variable.origin.kind is OriginKind.VARIABLE
+    assert from_variable.origin.name == "settings"
+    assert not from_variable.is_literal

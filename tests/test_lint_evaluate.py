@@ -327,3 +327,54 @@ def test_first_true_is_the_value_that_decides() -> None:
     assert ev.first_true([no, unknown]) is unknown
     assert ev.first_true([no]).value is False
     assert ev.first_true([]).value is False
+
+
+class TestOriginOfAChoice:
+    """A literal picked by a parameter is that parameter's doing: messages name it, and --fix
+    leaves it alone (rewriting the branch would silently drop the parameter's effect)."""
+
+    def test_a_ternary_branch_chosen_by_a_parameter_default_names_the_parameter(self) -> None:
+        none = Value.of(
+            "None",
+            Span(
+                path="main.bicep",
+                line=9,
+                column=40,
+                end_line=9,
+                end_column=45,
+                start_offset=90,
+                end_offset=96,
+            ),
+        )
+        result = ev.ternary(param("allow", False), Value.of("AzureServices"), none, span=SPAN)
+        assert result.value == "None"
+        assert result.span == none.span
+        assert result.origin.kind is OriginKind.PARAMETER_DEFAULT
+        assert result.origin.name == "allow"
+        assert result.origin.span == SPAN
+        assert "the default of 'allow'" in result.origin.describe()
+        assert "is false" in result.origin.describe()
+        assert not result.is_literal
+        assert result.depends_on == {"allow"}
+
+    def test_a_literal_condition_or_a_named_branch_keeps_the_branch_origin(self) -> None:
+        none = Value.of("None", SPAN)
+        assert ev.ternary(Value.of(False), Value.of("x"), none, span=SPAN).origin.kind is (
+            OriginKind.LITERAL
+        )
+        bypass = param("bypass", "None")
+        chosen = ev.ternary(param("allow", False), Value.of("x"), bypass, span=SPAN)
+        assert chosen.origin == bypass.origin
+
+    def test_a_literal_member_of_a_parameter_object_is_the_parameter_declared_there(
+        self,
+    ) -> None:
+        member_span = Span.point("main.bicep", 4, 11)
+        network = param("network", {"bypass": Value.of("None", member_span)})
+        found = ev.member(network, "bypass", span=SPAN)
+        assert found.origin == Origin(OriginKind.PARAMETER_DEFAULT, "network", member_span)
+        assert found.depends_on == {"network"}
+        literal = ev.member(
+            Value.of({"bypass": Value.of("None", member_span)}), "bypass", span=SPAN
+        )
+        assert literal.origin.kind is OriginKind.LITERAL

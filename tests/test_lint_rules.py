@@ -1131,6 +1131,11 @@ XFORMAT_EXPECTED: dict[str, set[str]] = {
     "s25_task_run_no_bypass": {"ACRT002"},  # a quick build (registries/taskRuns)
     "s26_task_source_identity": set(),  # credentials.sourceRegistry.identity at 2025-03-01-preview
     "s27_task_source_identity_old_api": {"ACRT010"},  # the same at 2019-06-01-preview: ignored
+    "s28_ternary_bypass_default": {"ACRT001", "ACRT005"},  # allow ? 'AzureServices' : 'None'
+    "s29_task_credentials_undetermined": {"ACRT099"},  # customRegistries: a required parameter
+    "s30_bypass_variable": {"ACRT001"},  # a member of a variable / local object
+    "s31_bypass_param_object_member": {"ACRT001", "ACRT005"},  # a member of an object default
+    "s32_conditional_loop_pe": {"ACRT001"},  # a conditional registry loop, an endpoint per item
 }
 XFORMAT_FILES = ("main.bicep", "arm1.json", "arm2.json", "azurerm/main.tf", "azapi/main.tf")
 

@@ -80,7 +80,9 @@ def test_variable_defaults_and_tfvars_carry_their_origin() -> None:
     assert r.get(P.PUBLIC_NETWORK_ACCESS).value == "Disabled"
     assert "restricted" in r.get(P.PUBLIC_NETWORK_ACCESS).depends_on
     assert r.get(P.SKU).value == "Premium"
-    assert r.get(P.SKU).origin.kind is OriginKind.VARIABLE  # a local
+    # a local `restricted ? "Premium" : ...`: the tfvars value that chose the branch
+    assert r.get(P.SKU).origin.kind is OriginKind.PARAMETER_VALUE
+    assert r.get(P.SKU).origin.name == "restricted"
 
 
 def test_param_file_tfvars_override_defaults() -> None:

@@ -1214,3 +1214,27 @@ resource "azapi_resource" "run" {
     assert found["azapi_resource.run"].attr("custom_registries").value == [
         {"login_server": None, "identity": "[caller]", "same_registry": True}
     ]
+
+
+def test_a_ternary_branch_chosen_by_a_default_is_reported_where_it_is_written(
+    tmp_path: Path,
+) -> None:
+    """``var.allow ? "AzureServices" : "None"`` inside an azapi body: the chosen literal is
+    already where it is used, so it keeps its span (not the whole body's)."""
+    model = load_files(
+        tmp_path,
+        {
+            "main.tf": 'variable "allow" {\n  default = false\n}\n'
+            'resource "azapi_resource" "acr" {\n'
+            '  type = "Microsoft.ContainerRegistry/registries@2025-11-01"\n'
+            '  name = "acr1"\n'
+            "  body = {\n"
+            '    properties = { networkRuleBypassOptions = var.allow ? "AzureServices" : "None" }\n'
+            "  }\n}\n"
+        },
+    )
+    bypass = registry(model, "azapi_resource.acr").get(P.BYPASS_OPTIONS)
+    assert bypass.value == "None"
+    assert bypass.span is not None
+    assert (bypass.span.line, bypass.span.column) == (8, 77)
+    assert bypass.origin.name == "allow"

@@ -127,8 +127,15 @@ def _task(site: _Site) -> list[Consumer]:
                 entry_data["same_registry"] = True
             registries.append(entry_data)
     agent_pool = site.get(f"{base}.agentPoolName") or Value.of(None)
+    listed = Value.of(registries, custom.span if custom else None)
+    if custom is not None and not (
+        custom.known and (custom.value is None or isinstance(custom.value, Mapping))
+    ):  # a parameter without a default: undetermined, as ARM and azapi read it
+        listed = Value.unknown(
+            custom.expression or "customRegistries", custom.span, depends_on=custom.depends_on
+        )
     customs = with_source_registry_credential(
-        Value.of(registries, custom.span if custom else None),
+        listed,
         site.get(f"{base}.credentials.sourceRegistry.identity"),
         site.api_version,
     )

@@ -202,7 +202,9 @@ class Evaluator:
         finally:
             self._active.discard(name)
         node = self.template.variables[name]
-        if getattr(node, "data", None) in _LITERALS and value.origin.kind is OriginKind.LITERAL:
+        written = getattr(node, "data", None)
+        if written in _LITERALS | {"object"} and value.origin.kind is OriginKind.LITERAL:
+            # an object's literal members take this origin too (evaluate.member), as in ARM
             value = value.with_origin(Origin(OriginKind.VARIABLE, name, value.span))
         self._vars[name] = value
         return value
@@ -332,7 +334,14 @@ class Evaluator:
             )
             result = ev.unknown_from((container,), expression=expression, span=span)
             return evolve(result, alternatives=alternatives)
-        return ev.member(container, key, span=span, safe=safe)
+        found = ev.member(container, key, span=span, safe=safe)
+        if (
+            container.origin.kind is OriginKind.PARAMETER_DEFAULT
+            and found.origin.kind is OriginKind.PARAMETER_DEFAULT
+            and found.span == found.origin.span
+        ):
+            return evolve(found, span=span)  # like the parameter itself: where it is used
+        return found
 
     def _ref_member(
         self, ref: Ref, key: str | int, container: Value, span: Span | None, expression: str

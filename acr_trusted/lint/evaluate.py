@@ -98,7 +98,37 @@ def ternary(condition: Value, when_true: Value, when_false: Value, *, span: Span
         )
         return evolve(result, alternatives=(when_true, when_false))
     branch = when_true if chosen else when_false
-    return evolve(branch, depends_on=branch.depends_on | condition.depends_on)
+    return evolve(
+        branch,
+        depends_on=branch.depends_on | condition.depends_on,
+        origin=_chosen_by(condition, branch),
+    )
+
+
+_NAMED_ORIGINS = frozenset(OriginKind) - {
+    OriginKind.LITERAL,
+    OriginKind.ABSENT,
+    OriginKind.COMPUTED,
+}
+
+
+def _chosen_by(condition: Value, branch: Value) -> Origin:
+    """A literal branch picked by a parameter (or variable) takes that parameter's origin.
+
+    ``allow ? 'AzureServices' : 'None'`` with ``allow`` defaulting to false is a default of
+    None: a message must name ``allow``, and ``--fix`` must not rewrite the branch (that would
+    silently drop the parameter's effect). A branch with its own named origin keeps it.
+    """
+    if branch.origin.kind is not OriginKind.LITERAL or condition.origin.kind not in _NAMED_ORIGINS:
+        return branch.origin
+    decided = plain(condition)
+    shown = str(decided).lower() if isinstance(decided, bool) else repr(decided)
+    return Origin(
+        condition.origin.kind,
+        condition.origin.name,
+        condition.origin.span,
+        note=f"chosen because {condition.origin.describe()} is {shown}",
+    )
 
 
 def not_(operand: Value, *, span: Span | None) -> Value:
@@ -263,8 +293,22 @@ def member(container: Value, key: str | int, *, span: Span | None, safe: bool = 
             return computed(None, (container,), expression=expression, span=span)
         return unknown_from((container,), expression=expression, span=span)
     if isinstance(found, Value):
-        return evolve(found, depends_on=found.depends_on | container.depends_on)
+        return evolve(
+            found,
+            depends_on=found.depends_on | container.depends_on,
+            origin=_member_origin(container, found),
+        )
     return computed(found, (container,), expression=expression, span=span)
+
+
+def _member_origin(container: Value, found: Value) -> Origin:
+    """A literal member of a parameter's (or variable's) object is that parameter's value,
+    declared where the member is written (the ``'None'`` to change, not the object's brace)."""
+    if found.origin.kind is not OriginKind.LITERAL or container.origin.kind not in _NAMED_ORIGINS:
+        return found.origin
+    if found.span is None:
+        return container.origin
+    return Origin(container.origin.kind, container.origin.name, found.span)
 
 
 _MISSING = object()

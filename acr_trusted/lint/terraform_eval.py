@@ -252,7 +252,8 @@ class Instance:
             value = evaluate(attribute.expr, self.scope())
         finally:
             self._busy.discard(name)
-        if value.origin.kind is OriginKind.LITERAL:
+        if value.origin.kind is OriginKind.LITERAL or attribute.expr.kind is Kind.OBJECT:
+            # an object's literal members take this origin too (evaluate.member), as in ARM
             value = with_origin(
                 value, Origin(OriginKind.VARIABLE, f"local.{name}", attribute.expr.span)
             )

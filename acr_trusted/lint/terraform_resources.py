@@ -146,6 +146,7 @@ class _Reader:
             and (
                 value.origin.kind in (OriginKind.LITERAL, OriginKind.PARAMETER_VALUE)
                 or self.instance.anchor is not None
+                or _within(own, at)  # already where it is used: a ternary's chosen branch
             )
         )
         if in_place:
@@ -926,6 +927,14 @@ def _if_created(value: Value, block: Block, conditional: bool) -> Value:
         depends_on=value.depends_on,
     )
     return evolve(unknown, alternatives=(value, ABSENT))
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return (
+        inner.path == outer.path
+        and (inner.line, inner.column) >= (outer.line, outer.column)
+        and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
+    )
 
 
 def _plain_span(span: Span) -> Span:
