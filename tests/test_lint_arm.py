@@ -696,12 +696,33 @@ def test_site_config_child_pulls_over_the_vnet_as_its_parent_site_says(
     assert (evaluate.truthy(pull) if pull.known else None) is expected
 
 
+def _tasks_of_a_private_registry(tmp_path: Path, *tasks: dict[str, object]) -> FileModel:
+    """``tasks`` in a template beside their registry 'contosoacr': Premium, public access
+    disabled, tasks let through (so only the tasks' credentials are in question)."""
+    import json
+
+    registry = {
+        "type": "Microsoft.ContainerRegistry/registries",
+        "apiVersion": "2025-11-01",
+        "name": "contosoacr",
+        "sku": {"name": "Premium"},
+        "properties": {"publicNetworkAccess": "Disabled", "networkRuleBypassAllowedForTasks": True},
+    }
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [registry, *tasks],
+    }
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    return load(path)
+
+
 def test_task_credential_with_a_client_id_read_at_deployment_uses_an_identity(
     tmp_path: Path,
 ) -> None:
     """``identity: reference(<uami>).clientId`` (bicep build of ``uami.properties.clientId``)
     is an identity for the task's own registry: no ACRT010, and nothing undetermined."""
-    import json
 
     from acr_trusted.lint import rules
 
@@ -728,27 +749,10 @@ def test_task_credential_with_a_client_id_read_at_deployment_uses_an_identity(
         "[reference(resourceId('Microsoft.ContainerRegistry/registries', 'contosoacr'))"
         ".loginServer]"
     )
-    template = {
-        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-        "contentVersion": "1.0.0.0",
-        "resources": [
-            {
-                "type": "Microsoft.ContainerRegistry/registries",
-                "apiVersion": "2025-11-01",
-                "name": "contosoacr",
-                "sku": {"name": "Premium"},
-                "properties": {
-                    "publicNetworkAccess": "Disabled",
-                    "networkRuleBypassAllowedForTasks": True,
-                },
-            },
-            task("own", own),
-            task("upstream", "upstream.azurecr.io"),
-        ],
-    }
-    path = tmp_path / "tasks.json"
-    path.write_text(json.dumps(template), encoding="utf-8")
-    findings = rules.check(load(path), strict=True)
+    model = _tasks_of_a_private_registry(
+        tmp_path, task("own", own), task("upstream", "upstream.azurecr.io")
+    )
+    findings = rules.check(model, strict=True)
     assert [(f.rule, "'contosoacr/upstream'" in f.message) for f in findings] == [("ACRT010", True)]
 
 
@@ -799,7 +803,6 @@ def test_a_source_registry_identity_is_a_credential_for_the_tasks_own_registry(
     """``credentials.sourceRegistry.identity`` (tasks API 2025-03-01-preview and later; in a
     run's ``runRequest``) logs the task in to its own registry, as in Bicep and azapi; under an
     older API version the property does not exist and ARM ignores it (ACRT010)."""
-    import json
 
     from acr_trusted.lint import rules
 
@@ -813,28 +816,12 @@ def test_a_source_registry_identity_is_a_credential_for_the_tasks_own_registry(
         }
 
     source = {"credentials": {"sourceRegistry": {"identity": "[[system]"}}}
-    template = {
-        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-        "contentVersion": "1.0.0.0",
-        "resources": [
-            {
-                "type": "Microsoft.ContainerRegistry/registries",
-                "apiVersion": "2025-11-01",
-                "name": "contosoacr",
-                "sku": {"name": "Premium"},
-                "properties": {
-                    "publicNetworkAccess": "Disabled",
-                    "networkRuleBypassAllowedForTasks": True,
-                },
-            },
-            task("tasks", "current", "2025-03-01-preview", source),
-            task("tasks", "older", "2019-06-01-preview", source),
-            task("taskRuns", "run", "2025-03-01-preview", {"runRequest": source}),
-        ],
-    }
-    path = tmp_path / "tasks.json"
-    path.write_text(json.dumps(template), encoding="utf-8")
-    model = load(path)
+    model = _tasks_of_a_private_registry(
+        tmp_path,
+        task("tasks", "current", "2025-03-01-preview", source),
+        task("tasks", "older", "2019-06-01-preview", source),
+        task("taskRuns", "run", "2025-03-01-preview", {"runRequest": source}),
+    )
     own = [{"login_server": None, "identity": "[system]", "same_registry": True}]
     customs = {
         c.attr("name").text(): c.attr("custom_registries").value
