@@ -163,7 +163,7 @@ def lint(
     return LintResult(len(found), tuple(ordered), dict(found), tuple(missing))
 
 
-Work = tuple[Callable[[], list[Finding]], Callable[[], Share]]
+_Work = tuple[Callable[[], list[Finding]], Callable[[], Share]]
 """What one process lints, and what is left for this process to lint if a child doing it fails."""
 
 
@@ -175,9 +175,12 @@ def _lint_shares(linter: _Linter, shares: list[Share]) -> list[Finding]:
     more; an odd last share is linted as planned. Files with nothing to parse stay here.
     """
     first, *others = shares
-    cheap = [file for file in first if linter.format_of(file[1]) is None]
-    shares = [[file for file in first if linter.format_of(file[1]) is not None], *others]
-    works: list[Work] = []
+    cheap: Share = []
+    parsed: Share = []
+    for file in first:
+        (parsed if linter.format_of(file[1]) is not None else cheap).append(file)
+    shares = [parsed, *others]
+    works: list[_Work] = []
     pairs: list[processes.TwoEnds] = []
     for index in range(0, len(shares), 2):
         pair = shares[index : index + 2]
